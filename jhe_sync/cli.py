@@ -1,0 +1,295 @@
+"""The command line: parse, call one function, map errors to exit codes. Nothing else."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from jhe_sync import __version__
+from jhe_sync.errors import (
+    EXIT_CHANGES,
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    ConfigError,
+    JheSyncError,
+)
+
+if TYPE_CHECKING:
+    from jhe_sync.workflow import Context
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+FORMATS = ("text", "json", "markdown")
+
+
+# Options are defined once and shared by the commands that take them.
+
+
+def spec_options(func: F) -> F:
+    func = click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))(func)
+    func = click.option(
+        "--var",
+        "variables",
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="Set a spec variable (repeatable; later wins over --var-file).",
+    )(func)
+    func = click.option(
+        "--var-file",
+        "var_files",
+        multiple=True,
+        type=click.Path(exists=True, dir_okay=False),
+        help="YAML file of variables (repeatable; later files win).",
+    )(func)
+    return func
+
+
+def connection_options(func: F) -> F:
+    options = [
+        click.option(
+            "--url",
+            envvar="JHE_URL",
+            help="Exchange base URL, or 'local' / 'local:PATH' for the built-in emulator. [env: JHE_URL]",
+        ),
+        click.option(
+            "--token",
+            envvar="JHE_TOKEN",
+            help="A bearer token. Prefer the JHE_TOKEN environment variable. [env: JHE_TOKEN]",
+        ),
+        click.option(
+            "--client-id",
+            envvar="JHE_CLIENT_ID",
+            help="Practitioner API client id (its secret comes from JHE_CLIENT_SECRET). [env: JHE_CLIENT_ID]",
+        ),
+        click.option(
+            "--insecure-http",
+            is_flag=True,
+            help="Allow a plain http:// URL to a host other than this machine.",
+        ),
+        click.option(
+            "--parallelism",
+            type=click.IntRange(1, 64),
+            default=8,
+            show_default=True,
+            help="Concurrent requests for per-study reads and independent studies' writes.",
+        ),
+        click.option("-v", "--verbose", count=True, help="Log each request to stderr (-vv: more)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def plan_output_options(func: F) -> F:
+    func = click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(FORMATS),
+        default="text",
+        show_default=True,
+        help="How to show the plan.",
+    )(func)
+    func = click.option(
+        "--target",
+        "targets",
+        multiple=True,
+        metavar="KEY",
+        help="Limit the plan to these study keys (repeatable).",
+    )(func)
+    return func
+
+
+def safety_options(func: F) -> F:
+    options = [
+        click.option(
+            "--allow-destroy",
+            "allow_destroy",
+            multiple=True,
+            is_flag=False,
+            flag_value="*",
+            metavar="[KEY]",
+            help="Allow destructive changes: alone for all studies, or with a study key (repeatable).",
+        ),
+        click.option(
+            "--max-destroy",
+            type=click.IntRange(0),
+            default=10,
+            show_default=True,
+            help="Refuse a plan with more destructive changes than this (patients count one each).",
+        ),
+        click.option(
+            "--ignore-destroy-threshold",
+            is_flag=True,
+            help="Apply even when the plan destroys more than --max-destroy or a quarter of what it manages.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="jhe-sync")
+def cli() -> None:
+    """Keep JupyterHealth Exchange studies in YAML: validate, plan and apply them.
+
+    Point it at an exchange with JHE_URL and JHE_CLIENT_ID / JHE_CLIENT_SECRET
+    (or JHE_TOKEN), or try it with --url local, a built-in emulator.
+    """
+
+
+@cli.command()
+@spec_options
+def validate(paths: Sequence[str], variables: Sequence[str], var_files: Sequence[str]) -> None:
+    """Check spec files offline: syntax, schema, templates, variables."""
+    from jhe_sync import workflow
+
+    desired = workflow.load(paths, variables, var_files)
+    click.echo(f"OK: {len(desired.studies)} studies in {len(paths)} path(s) are valid.")
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of spec files."""
+    from jhe_sync import workflow
+
+    click.echo(workflow.schema_text(), nl=False)
+
+
+@cli.command()
+@spec_options
+@connection_options
+@plan_output_options
+@safety_options
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Save the plan for apply --plan.")
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 2 when there are changes (0: none, 1: error, 3: refused by a safeguard).",
+)
+def plan(**options: Any) -> None:
+    """Show the calls that would bring the exchange to what the spec says."""
+    from jhe_sync import workflow
+
+    sys.exit(workflow.plan_command(_context(options), options))
+
+
+@cli.command()
+@click.argument("plan_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
+def show(plan_file: str, output_format: str) -> None:
+    """Show a saved plan."""
+    from jhe_sync import workflow
+
+    workflow.show_command(plan_file, output_format, _color())
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="Set a spec variable.")
+@click.option("--var-file", "var_files", multiple=True, type=click.Path(exists=True, dir_okay=False))
+@connection_options
+@plan_output_options
+@safety_options
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Apply a saved plan (from plan --out) after checking it is still current.",
+)
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (required without a terminal).")
+@click.option("--journal", type=click.Path(dir_okay=False), help="Append one JSON line per write to this file.")
+def apply(**options: Any) -> None:
+    """Make the planned calls, refusing destructive changes nobody allowed."""
+    from jhe_sync import workflow
+
+    if not options["paths"] and not options["plan_file"]:
+        raise click.UsageError("give spec PATHS, or --plan FILE")
+    if options["paths"] and options["plan_file"]:
+        raise click.UsageError("give spec PATHS or --plan FILE, not both")
+    sys.exit(workflow.apply_command(_context(options), options))
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--db", default=":memory:", show_default=True, help="SQLite file (kept between runs) or :memory:.")
+@click.option("--latency-ms", type=click.FloatRange(0), default=0.0, help="Added latency per request.")
+@click.option("--fail-before-commit", type=click.FloatRange(0, 1), default=0.0, help="Share of writes answered 500, not written.")
+@click.option("--fail-after-commit", type=click.FloatRange(0, 1), default=0.0, help="Share of writes answered 500 after writing.")
+@click.option("--rate-limit", type=click.FloatRange(0, 1), default=0.0, help="Share of requests answered 429.")
+@click.option("--drop", type=click.FloatRange(0, 1), default=0.0, help="Share of requests whose connection is dropped.")
+@click.option("--fault-seed", type=int, default=0, show_default=True, help="Seed of the fault sequence.")
+def emulator(**options: Any) -> None:
+    """Serve a local JupyterHealth Exchange emulator over HTTP, for trying things out."""
+    from jhe_sync import workflow
+
+    workflow.emulator_command(options, click.echo)
+
+
+def _context(options: dict[str, Any]) -> Context:
+    from jhe_sync.workflow import Context
+
+    _configure_logging(options.get("verbose", 0))
+    return Context(
+        color=_color(),
+        interactive=sys.stdin.isatty() and sys.stdout.isatty(),
+        echo=click.echo,
+        confirm=click.confirm,
+    )
+
+
+def _color() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def _configure_logging(verbosity: int) -> None:
+    if not verbosity:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("jhe_sync")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO if verbosity == 1 else logging.DEBUG)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: run the CLI; errors become one readable message and an exit code."""
+    debug = bool(os.environ.get("JHE_SYNC_DEBUG"))
+    try:
+        cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as error:
+        # Usage errors exit 1, never click's 2: 2 means "changes" with --detailed-exitcode.
+        error.show()
+        sys.exit(EXIT_ERROR)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except JheSyncError as error:
+        if debug:
+            raise
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(error.exit_code)
+    except Exception as error:  # noqa: BLE001 - the last line of defence: no traceback
+        if debug:
+            raise
+        click.echo(
+            f"Error: unexpected {type(error).__name__}: {error}\n"
+            "This is a bug in jhe-sync; rerun with JHE_SYNC_DEBUG=1 for the traceback and report it.",
+            err=True,
+        )
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_OK)
+
+
+__all__ = ["EXIT_CHANGES", "ConfigError", "cli", "main"]

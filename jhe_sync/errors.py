@@ -1,0 +1,172 @@
+"""The one exception hierarchy of jhe-sync.
+
+Every error a user can meet is a ``JheSyncError``; its ``str()`` is the message the
+CLI prints after ``Error:``, and its ``exit_code`` is what the process exits with.
+
+    JheSyncError                    exit 1
+      SpecError                     one or more problems in the spec files
+      ConfigError                   missing or contradictory settings (URL, credentials)
+      ResolveError                  names in the spec that the exchange does not know
+      PreflightError                changes the server would refuse (403, 500)
+      ExchangeError                 the server answered with an error
+        AuthError                   401: credentials missing, wrong or expired
+        PermissionDenied            403
+        NotFound                    404
+        ServerError                 5xx
+        RateLimited                 429 after all retries
+        ProtocolError               an answer that is not what the API returns
+      TransportError                no answer: connection refused, timeout, dropped
+      StalePlanError                a saved plan no longer matches the exchange
+      TamperedPlanError             a saved plan was edited since it was written
+      ApplyError                    some changes of an apply failed (a partial apply)
+      SafetyRefusal                 exit 3: a safeguard refused the plan; nothing written
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CHANGES = 2
+EXIT_REFUSED = 3
+EXIT_INTERRUPTED = 130
+
+
+@dataclass(frozen=True, order=True)
+class SourceLocation:
+    """A place in a spec file: 1-based line and column."""
+
+    file: str
+    line: int
+    column: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One mistake found in a spec: where, which field, what is wrong and what to do."""
+
+    message: str
+    location: SourceLocation | None = None
+    path: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        field = f"{self.path}: " if self.path else ""
+        return f"{where}{field}{self.message}"
+
+
+class JheSyncError(Exception):
+    """Root of every error jhe-sync raises on purpose."""
+
+    exit_code = EXIT_ERROR
+
+
+class ProblemsError(JheSyncError):
+    """An error made of several located problems, all reported at once."""
+
+    title = "problems"
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(
+            sorted(problems, key=lambda p: (p.location or SourceLocation("", 0), p.path))
+        )
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        count = len(self.problems)
+        noun = "problem" if count == 1 else "problems"
+        lines = [f"{count} {self.title} {noun}:"]
+        lines += [f"  {problem}" for problem in self.problems]
+        return "\n".join(lines)
+
+
+class SpecError(ProblemsError):
+    """The spec files are not valid. Nothing was read from or written to the exchange."""
+
+    title = "spec"
+
+
+class ResolveError(ProblemsError):
+    """Names in the spec that the live exchange does not know (or knows twice)."""
+
+    title = "resolution"
+
+
+class PreflightError(ProblemsError):
+    """Changes that the server would refuse or fail on; stopped before any write."""
+
+    title = "pre-flight"
+
+
+class ConfigError(JheSyncError):
+    """Missing or contradictory settings: URL, credentials, flags."""
+
+
+class ExchangeError(JheSyncError):
+    """The exchange answered a request with an error status."""
+
+    def __init__(self, method: str, path: str, status: int, reason: str) -> None:
+        self.method = method
+        self.path = path
+        self.status = status
+        self.reason = reason
+        super().__init__(f"{method} {path} answered {status}: {reason}")
+
+
+class AuthError(ExchangeError):
+    """401: the credentials were missing, wrong or expired."""
+
+
+class PermissionDenied(ExchangeError):
+    """403: the caller may not do this (or, for a study, it does not exist)."""
+
+
+class NotFound(ExchangeError):
+    """404."""
+
+
+class ServerError(ExchangeError):
+    """5xx: the server failed (often a database constraint on this API)."""
+
+
+class RateLimited(ExchangeError):
+    """429 that did not clear within the retry budget."""
+
+
+class ProtocolError(JheSyncError):
+    """The exchange answered with something that is not what its API returns."""
+
+
+class TransportError(JheSyncError):
+    """No usable answer: connection refused, timed out or dropped."""
+
+
+class StalePlanError(JheSyncError):
+    """A saved plan no longer matches the live exchange."""
+
+
+class TamperedPlanError(JheSyncError):
+    """A saved plan's content does not match its recorded digest."""
+
+
+class ApplyError(JheSyncError):
+    """Some changes of an apply failed; the rest are reported as done or skipped."""
+
+
+class SafetyRefusal(JheSyncError):
+    """A safeguard refused the plan. Nothing was written."""
+
+    exit_code = EXIT_REFUSED
+
+    def __init__(self, reasons: Sequence[str]) -> None:
+        self.reasons = tuple(reasons)
+        count = len(self.reasons)
+        noun = "change" if count == 1 else "changes"
+        lines = [f"refused: {count} {noun} blocked by safeguards; nothing was written."]
+        lines += [f"  - {reason}" for reason in self.reasons]
+        super().__init__("\n".join(lines))

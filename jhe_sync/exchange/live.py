@@ -1,0 +1,150 @@
+"""The live snapshot: what jhe-sync read from the exchange, as plain immutable values.
+
+Patients are kept without name, birth date or phone: the snapshot holds only what
+matching and impact need (ids, email, identifiers, organizations), so no later stage
+can leak those details by accident. Client secrets are never kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who the credentials act as."""
+
+    id: int
+    email: str
+    is_superuser: bool = False
+
+
+@dataclass(frozen=True)
+class Organization:
+    id: int
+    name: str
+    type: str
+    part_of: int | None
+    role: str | None = None
+    """The caller's role here: ``manager``, ``member``, ``viewer``, ``super_user`` or None."""
+
+
+@dataclass(frozen=True)
+class ScopeCode:
+    id: int
+    system: str
+    code: str
+    text: str
+
+
+@dataclass(frozen=True)
+class DataSource:
+    id: int
+    name: str
+    type: str
+    supported_scope_ids: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class Client:
+    """A patient-facing app. ``id`` is the Application pk that study links use."""
+
+    id: int
+    name: str
+    client_id: str = ""
+
+
+@dataclass(frozen=True)
+class PatientIdentifier:
+    system: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Patient:
+    id: int
+    email: str | None
+    identifiers: tuple[PatientIdentifier, ...] = ()
+    organization_ids: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class Study:
+    id: int
+    name: str
+    description: str
+    organization_id: int
+    icon_url: str | None = None
+
+
+@dataclass(frozen=True)
+class StudyLinks:
+    """A study's link sets; None where that set was not read (the spec does not manage it)."""
+
+    scope_ids: frozenset[int] | None = None
+    data_source_ids: frozenset[int] | None = None
+    client_ids: frozenset[int] | None = None
+    patient_ids: frozenset[int] | None = None
+
+
+@dataclass(frozen=True)
+class ScopeConsent:
+    """One patient's answer for one scope of one study: True, False, or None (pending)."""
+
+    study_id: int
+    scope_id: int
+    consented: bool | None
+
+
+@dataclass
+class Live:
+    """One snapshot of the exchange, as far as the spec needs it."""
+
+    caller: Caller
+    organizations: dict[int, Organization] = field(default_factory=dict)
+    scopes: dict[int, ScopeCode] = field(default_factory=dict)
+    data_sources: dict[int, DataSource] = field(default_factory=dict)
+    clients: dict[int, Client] = field(default_factory=dict)
+    studies: dict[int, Study] = field(default_factory=dict)
+    """Studies of the organizations the spec touches, by id."""
+    links: dict[int, StudyLinks] = field(default_factory=dict)
+    """Links of the studies that a spec entry may match, by study id."""
+    patients: dict[int, Patient] = field(default_factory=dict)
+    """Patients needed to resolve the spec's references and to show impact."""
+    consents: dict[int, tuple[ScopeConsent, ...]] = field(default_factory=dict)
+    """Consents by patient id, for the patients destructive changes touch."""
+    read_organization_ids: frozenset[int] = frozenset()
+    """The organizations whose studies were listed (others are simply not known)."""
+
+    def study_fingerprint(self, study_id: int) -> str:
+        """A digest of everything read about one study; a saved plan records it."""
+        study = self.studies.get(study_id)
+        links = self.links.get(study_id)
+        payload = {
+            "study": asdict(study) if study else None,
+            "links": _links_dict(links),
+        }
+        return _digest(payload)
+
+    def organization_fingerprint(self, organization_id: int) -> str:
+        """A digest of the set of studies (ids and names) listed in one organization."""
+        listed = sorted(
+            (s.id, s.name) for s in self.studies.values() if s.organization_id == organization_id
+        )
+        return _digest(listed)
+
+
+def _links_dict(links: StudyLinks | None) -> dict[str, list[int] | None] | None:
+    if links is None:
+        return None
+    return {
+        name: (sorted(value) if value is not None else None)
+        for name, value in asdict(links).items()
+    }
+
+
+def _digest(payload: object) -> str:
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=sorted)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -1,0 +1,204 @@
+"""Changes: small typed values, one per call (or per enrollment direction) to the exchange.
+
+A Change knows the HTTP call it stands for (``call``), whether it destroys something
+on the server, and what it touches. It holds no live objects and no patient details:
+patients appear as the spec author's label and their id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+
+class ChangeKind(Enum):
+    """What a change does. The declaration order is the order apply runs a study's changes."""
+
+    CREATE_STUDY = "create_study"
+    UPDATE_STUDY = "update_study"
+    ADD_DATA_SOURCE = "add_data_source"
+    ADD_SCOPE = "add_scope_request"
+    ADD_CLIENT = "add_client"
+    ENROLL = "enroll_patients"
+    UNENROLL = "unenroll_patients"
+    REMOVE_CLIENT = "remove_client"
+    REMOVE_SCOPE = "remove_scope_request"
+    REMOVE_DATA_SOURCE = "remove_data_source"
+    DELETE_STUDY = "delete_study"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    @property
+    def destructive(self) -> bool:
+        return self in DESTRUCTIVE_KINDS
+
+    @property
+    def is_link(self) -> bool:
+        return self not in (ChangeKind.CREATE_STUDY, ChangeKind.UPDATE_STUDY, ChangeKind.DELETE_STUDY)
+
+
+_RANK = {kind: index for index, kind in enumerate(ChangeKind)}
+
+DESTRUCTIVE_KINDS = frozenset(
+    {
+        ChangeKind.DELETE_STUDY,
+        ChangeKind.UNENROLL,
+        ChangeKind.REMOVE_SCOPE,
+        ChangeKind.REMOVE_DATA_SOURCE,
+        ChangeKind.REMOVE_CLIENT,
+    }
+)
+
+LINK_RESOURCE = {
+    ChangeKind.ADD_SCOPE: ("scope_requests", "scope_code_id"),
+    ChangeKind.REMOVE_SCOPE: ("scope_requests", "scope_code_id"),
+    ChangeKind.ADD_DATA_SOURCE: ("data_sources", "data_source_id"),
+    ChangeKind.REMOVE_DATA_SOURCE: ("data_sources", "data_source_id"),
+    ChangeKind.ADD_CLIENT: ("clients", "client_id"),
+    ChangeKind.REMOVE_CLIENT: ("clients", "client_id"),
+}
+"""Link kinds to (sub-resource of /studies/{id}, the id key of its JSON body)."""
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One study field: its live value and the value the spec wants."""
+
+    name: str
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class PatientTarget:
+    """A patient a change enrolls or unenrolls: the spec's label (or ``#id``) and the id."""
+
+    id: int
+    label: str
+    consented: bool = False
+    """For unenrollment: this patient has consented to at least one scope of the study."""
+
+
+@dataclass(frozen=True)
+class Impact:
+    """What a destructive change touches on the server, from the snapshot."""
+
+    enrolled: int = 0
+    consented: int = 0
+    """Patients with at least one consent answer (yes) that this change affects."""
+    consents: int = 0
+    """Consent records (patient x scope) this change erases or orphans."""
+
+
+@dataclass(frozen=True)
+class Call:
+    """An HTTP call. ``path`` may hold ``{study_id}`` until the study exists."""
+
+    method: str
+    path: str
+    body: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "path": self.path, "body": self.body}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One planned change to one study."""
+
+    kind: ChangeKind
+    study_key: str
+    organization_id: int
+    study_id: int | None = None
+    """The live study's id; None for a study that the plan creates."""
+    study_name: str = ""
+    fields: tuple[FieldChange, ...] = ()
+    """For create: every field set; for update: each field that differs."""
+    link_id: int | None = None
+    link_label: str = ""
+    patients: tuple[PatientTarget, ...] = ()
+    reason: str = ""
+    impact: Impact | None = None
+    protected: bool = False
+    """The study says ``protect: true``."""
+
+    @property
+    def destructive(self) -> bool:
+        return self.kind.destructive
+
+    @property
+    def sort_key(self) -> tuple[str, int, str, tuple[int, ...]]:
+        return (self.study_key, self.kind.rank, self.link_label, tuple(p.id for p in self.patients))
+
+    @property
+    def link_count(self) -> int:
+        """How many links this change adds or removes (patients count one each)."""
+        if self.kind in (ChangeKind.ENROLL, ChangeKind.UNENROLL):
+            return len(self.patients)
+        return 1 if self.kind.is_link else 0
+
+    def call(self) -> Call:
+        """The request this change makes (enrollments: the whole, unchunked list)."""
+        study = str(self.study_id) if self.study_id is not None else "{study_id}"
+        base = f"/api/v1/studies/{study}"
+        kind = self.kind
+        if kind is ChangeKind.CREATE_STUDY:
+            return Call("POST", "/api/v1/studies", study_body(self.fields, self.organization_id))
+        if kind is ChangeKind.UPDATE_STUDY:
+            return Call("PATCH", base, study_body(self.fields))
+        if kind is ChangeKind.DELETE_STUDY:
+            return Call("DELETE", base)
+        if kind in (ChangeKind.ENROLL, ChangeKind.UNENROLL):
+            method = "POST" if kind is ChangeKind.ENROLL else "DELETE"
+            return Call(method, f"{base}/patients", {"patient_ids": [p.id for p in self.patients]})
+        resource, key = LINK_RESOURCE[kind]
+        method = "POST" if kind.name.startswith("ADD") else "DELETE"
+        return Call(method, f"{base}/{resource}", {key: self.link_id})
+
+
+_WIRE_NAMES = {"name": "name", "description": "description", "icon_url": "iconUrl"}
+
+
+def study_body(fields: tuple[FieldChange, ...], organization_id: int | None = None) -> dict[str, Any]:
+    """The JSON body of a study create or update (``organization`` is an int on writes)."""
+    body: dict[str, Any] = {_WIRE_NAMES[f.name]: f.after for f in fields if f.name in _WIRE_NAMES}
+    if organization_id is not None:
+        body["organization"] = organization_id
+    return body
+
+
+@dataclass(frozen=True)
+class UnmanagedStudy:
+    """A live study in a managed organization that no spec entry lists."""
+
+    id: int
+    name: str
+    organization_id: int
+
+
+@dataclass(frozen=True)
+class Warning_:
+    """A plan warning: not an error, but a reviewer should know."""
+
+    study_key: str
+    message: str
+
+
+@dataclass(frozen=True)
+class SafetyPolicy:
+    """What the user allowed. Defaults refuse every destructive change."""
+
+    allow_destroy_all: bool = False
+    allow_destroy_keys: frozenset[str] = frozenset()
+    max_destroy: int = 10
+    """Most destructive changes (patients unenrolled count one each) in one plan."""
+    max_destroy_fraction: float = 0.25
+    """Most share of the managed links and studies that one plan may destroy."""
+    ignore_threshold: bool = False
+
+    def allows(self, study_key: str) -> bool:
+        return self.allow_destroy_all or study_key in self.allow_destroy_keys
+

@@ -1,0 +1,189 @@
+"""The desired state: what the spec files say, validated, names not yet resolved to ids.
+
+These models are the published spec format (``specs/jhe-sync.schema.json`` is
+generated from them). Keys are snake_case, unknown keys are errors. Where a study came
+from is kept out of the schema, in private attributes, so that later stages (resolve,
+plan) can point a user at the file and line of a mistake.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, model_validator
+
+from jhe_sync.errors import SourceLocation
+
+SCOPE_CODE_PATTERN = r"^(omh:[a-z0-9-]+:\d+(\.\d+)*|[A-Z][A-Za-z]+)$"
+"""Scope codes as the exchange writes them: ``omh:blood-glucose:4.0`` or a FHIR
+resource type such as ``QuestionnaireResponse``."""
+
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+URL_PATTERN = r"^https?://[^\s/$.?#][^\s]*$"
+
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Email = Annotated[str, StringConstraints(strip_whitespace=True, pattern=EMAIL_PATTERN)]
+OrganizationRef = Annotated[
+    int | NonEmpty,
+    Field(
+        description="An organization: its id, its name, or a path of names from the top "
+        'level down separated by "/" (e.g. "Planetary Research Institute/Lifespan Lab").'
+    ),
+]
+NamedRef = Annotated[int | NonEmpty, Field(description="A name, or an id.")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Identifier(_Strict):
+    """A patient identifier, matched by system and value."""
+
+    system: NonEmpty
+    value: NonEmpty
+
+
+class PatientRef(_Strict):
+    """One patient to enroll: by email, by identifier, or by id (exactly one).
+
+    In YAML a bare string is an email. ``key`` is how plans name the patient; it
+    defaults to what the author wrote (the email, ``system|value`` or ``#id``), so no
+    name, birth date or phone from the server is ever needed to show a plan.
+    """
+
+    email: Email | None = None
+    identifier: Identifier | None = None
+    id: int | None = None
+    key: NonEmpty | None = Field(
+        default=None, description="How plans and reports name this patient (defaults to the reference)."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_string_is_email(cls, value: object) -> object:
+        if isinstance(value, str):
+            return {"email": value}
+        if isinstance(value, int) and not isinstance(value, bool):
+            return {"id": value}
+        return value
+
+    @model_validator(mode="after")
+    def _exactly_one_reference(self) -> PatientRef:
+        given = [name for name in ("email", "identifier", "id") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "a patient is given by exactly one of email, identifier or id"
+                + (f" (found {', '.join(given)})" if given else "")
+            )
+        return self
+
+    @property
+    def label(self) -> str:
+        """The spec author's own name for this patient; safe to print in shared places."""
+        if self.key:
+            return self.key
+        if self.email is not None:
+            return self.email.lower()
+        if self.identifier is not None:
+            return f"{self.identifier.system}|{self.identifier.value}"
+        return f"#{self.id}"
+
+
+StudyState = Literal["present", "absent"]
+
+
+class StudySpec(_Strict):
+    """One study as the spec wants it. An omitted link list (None) is left unmanaged."""
+
+    key: NonEmpty = Field(description="Unique key of the study in the spec; defaults to a slug of the name.")
+    name: NonEmpty
+    description: NonEmpty
+    organization: OrganizationRef
+    icon_url: Annotated[str, StringConstraints(pattern=URL_PATTERN)] | None = None
+    scope_requests: list[NonEmpty] | None = Field(
+        default=None,
+        description="Scope codes (e.g. omh:blood-glucose:4.0) or their display text. "
+        "Omitted: not managed. Empty: none.",
+    )
+    data_sources: list[NamedRef] | None = Field(
+        default=None, description="Data source names or ids. Omitted: not managed. Empty: none."
+    )
+    clients: list[NamedRef] | None = Field(
+        default=None, description="Client names or ids. Omitted: not managed. Empty: none."
+    )
+    patients: list[PatientRef] | None = Field(
+        default=None,
+        description="Patients to enroll: an email, {email}, {identifier: {system, value}} or {id}. "
+        "Omitted: not managed. Empty: none.",
+    )
+    protect: bool = Field(default=False, description="Never delete this study or remove its links.")
+    state: StudyState = Field(default="present", description="absent: delete this study (guarded).")
+    id: int | None = Field(default=None, description="Pin to a live study id.")
+    previous_names: list[NonEmpty] = Field(
+        default_factory=list, description="Earlier names: a rename becomes an update, not delete and create."
+    )
+
+    _origin: SourceLocation | None = PrivateAttr(default=None)
+    _locations: dict[str, SourceLocation] = PrivateAttr(default_factory=dict)
+
+    def with_locations(
+        self, origin: SourceLocation | None, locations: dict[str, SourceLocation]
+    ) -> StudySpec:
+        """Attach where this study came from (entry origin, and per field path)."""
+        self._origin = origin
+        self._locations = dict(locations)
+        return self
+
+    @property
+    def origin(self) -> SourceLocation | None:
+        """Where this study's entry starts in the spec files."""
+        return self._origin
+
+    def locate(self, field: str, index: int | None = None) -> SourceLocation | None:
+        """The location of a field (``data_sources``) or list item (``data_sources``, 1)."""
+        path = field if index is None else f"{field}[{index}]"
+        return self._locations.get(path) or self._locations.get(field) or self._origin
+
+
+class OrganizationSettings(_Strict):
+    """Settings for one organization the spec manages studies in."""
+
+    organization: OrganizationRef
+    prune: bool = Field(
+        default=False,
+        description="Delete live studies of this organization that no spec lists (guarded).",
+    )
+
+    _origin: SourceLocation | None = PrivateAttr(default=None)
+
+    @property
+    def origin(self) -> SourceLocation | None:
+        return self._origin
+
+    def with_origin(self, origin: SourceLocation | None) -> OrganizationSettings:
+        self._origin = origin
+        return self
+
+
+class Desired(_Strict):
+    """Everything the spec files say, merged and expanded."""
+
+    studies: list[StudySpec] = Field(default_factory=list)
+    organizations: list[OrganizationSettings] = Field(default_factory=list)
+    digest: str = Field(default="", description="sha256 of the spec files, as read.")
+
+    def study(self, key: str) -> StudySpec:
+        for study in self.studies:
+            if study.key == key:
+                return study
+        raise KeyError(key)
+
+
+_SLUG_STRIP = re.compile(r"[^a-z0-9]+")
+
+
+def slug(name: str) -> str:
+    """The default study key: lower case, runs of other characters become one dash."""
+    return _SLUG_STRIP.sub("-", name.lower()).strip("-") or "study"

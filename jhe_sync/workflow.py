@@ -1,0 +1,272 @@
+"""What each command does, step by step: the glue between the CLI and the library.
+
+The CLI hands parsed options here; these functions call load, read, plan, safety and
+apply in order and return an exit code. They write to the user only through the
+``Context`` the CLI gives them, so tests can run them without a terminal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from jhe_sync.errors import (
+    EXIT_CHANGES,
+    EXIT_ERROR,
+    EXIT_OK,
+    ConfigError,
+    SafetyRefusal,
+)
+from jhe_sync.plan.change import SafetyPolicy
+from jhe_sync.plan.plan import Plan
+from jhe_sync.spec.models import Desired
+
+
+@dataclass
+class Context:
+    """How a command talks to the user."""
+
+    color: bool = False
+    interactive: bool = False
+    echo: Callable[..., None] = print
+    confirm: Callable[..., bool] | None = None
+
+
+def parse_variables(items: Sequence[str]) -> dict[str, str]:
+    """``--var NAME=VALUE`` items as a dict; a missing ``=`` is a usage error."""
+    variables: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(f"--var {item!r}: expected NAME=VALUE")
+        variables[name.strip()] = value
+    return variables
+
+
+def load(paths: Sequence[str], variables: Sequence[str], var_files: Sequence[str]) -> Desired:
+    """Load, expand and validate the spec files (offline)."""
+    from jhe_sync.spec import load_desired
+
+    return load_desired(
+        list(paths), parse_variables(variables), list(var_files), environ=dict(os.environ)
+    )
+
+
+def schema_text() -> str:
+    from jhe_sync.spec import json_schema
+
+    return json.dumps(json_schema(), indent=2, sort_keys=False) + "\n"
+
+
+def policy_from(options: dict[str, Any], desired: Desired | None) -> SafetyPolicy:
+    """The safeguards as the flags set them. ``--allow-destroy KEY`` must name a study."""
+    allowed = tuple(options.get("allow_destroy") or ())
+    keys = frozenset(k for k in allowed if k != "*")
+    if desired is not None:
+        known = {s.key for s in desired.studies}
+        unknown = sorted(keys - known)
+        if unknown:
+            raise ConfigError(
+                f"--allow-destroy {unknown[0]!r} names no study key in the spec "
+                f"(known: {', '.join(sorted(known)) or 'none'}). To allow every destructive "
+                "change, give --allow-destroy alone, after the spec paths."
+            )
+    return SafetyPolicy(
+        allow_destroy_all="*" in allowed,
+        allow_destroy_keys=keys,
+        max_destroy=options.get("max_destroy", 10),
+        ignore_threshold=bool(options.get("ignore_destroy_threshold")),
+    )
+
+
+@contextlib.contextmanager
+def exchange_from(options: dict[str, Any]) -> Iterator[Any]:
+    """Open the exchange the flags and environment name; closed on exit."""
+    from jhe_sync.exchange import open_exchange
+
+    with open_exchange(
+        url=options.get("url"),
+        token=options.get("token"),
+        client_id=options.get("client_id"),
+        client_secret=os.environ.get("JHE_CLIENT_SECRET"),
+        allow_insecure_http=bool(options.get("insecure_http")),
+    ) as exchange:
+        yield exchange
+
+
+def make_plan(exchange: Any, desired: Desired, parallelism: int) -> Plan:
+    """Read what the spec needs, diff, then read consents for the impact of destruction."""
+    from jhe_sync.exchange.read import read_consents, read_live
+    from jhe_sync.plan.build import build_plan
+    from jhe_sync.plan.impact import consent_reads_needed, with_impact
+
+    live = read_live(exchange, desired, parallelism=parallelism)
+    plan = build_plan(desired, live)
+    needed = consent_reads_needed(plan)
+    if needed:
+        read_consents(exchange, live, needed, parallelism=parallelism)
+        plan = with_impact(plan, live)
+    return plan
+
+
+def render(plan: Plan, output_format: str, stream: TextIO, color: bool, refusals: Sequence[str] = ()) -> None:
+    from jhe_sync.plan import render_json, render_markdown, render_text
+
+    if output_format == "json":
+        render_json.render(plan, stream, refusals=refusals)
+    elif output_format == "markdown":
+        render_markdown.render(plan, stream, refusals=refusals)
+    else:
+        render_text.render(plan, stream, color=color, refusals=refusals)
+
+
+def plan_command(ctx: Context, options: dict[str, Any]) -> int:
+    desired = load(options["paths"], options["variables"], options["var_files"])
+    policy = policy_from(options, desired)
+    with exchange_from(options) as exchange:
+        plan = make_plan(exchange, desired, options["parallelism"])
+    if options["targets"]:
+        plan = _targeted(plan, desired, options["targets"])
+    if options.get("out"):
+        from jhe_sync.plan.serialize import save_plan
+
+        with open(options["out"], "w", encoding="utf-8") as stream:
+            save_plan(plan, stream)
+    refusals = plan.refusals(policy)
+    out = io.StringIO()
+    render(plan, options["output_format"], out, ctx.color, refusals)
+    ctx.echo(out.getvalue(), nl=False)
+    if options.get("detailed_exitcode"):
+        if refusals:
+            return SafetyRefusal.exit_code
+        return EXIT_CHANGES if not plan.empty else EXIT_OK
+    return EXIT_OK
+
+
+def _targeted(plan: Plan, desired: Desired, targets: Sequence[str]) -> Plan:
+    known = {s.key for s in desired.studies}
+    unknown = sorted(set(targets) - known)
+    if unknown:
+        raise ConfigError(f"--target {unknown[0]!r} names no study key in the spec")
+    return plan.filtered(targets)
+
+
+def show_command(plan_file: str, output_format: str, color: bool) -> None:
+    from jhe_sync.plan.serialize import load_plan
+
+    with open(plan_file, encoding="utf-8") as stream:
+        plan = load_plan(stream)
+    render(plan, output_format, sys.stdout, color)
+
+
+def apply_command(ctx: Context, options: dict[str, Any]) -> int:
+    from jhe_sync.apply import apply_plan, check_fresh
+    from jhe_sync.plan.serialize import load_plan
+
+    desired: Desired | None = None
+    if options["plan_file"]:
+        with open(options["plan_file"], encoding="utf-8") as stream:
+            saved = load_plan(stream)
+    else:
+        desired = load(options["paths"], options["variables"], options["var_files"])
+    policy = policy_from(options, desired)
+    if not options["auto_approve"] and not ctx.interactive:
+        raise ConfigError("apply needs --auto-approve when it cannot ask (no terminal), as in CI")
+
+    with exchange_from(options) as exchange:
+        if desired is not None:
+            plan = make_plan(exchange, desired, options["parallelism"])
+            if options["targets"]:
+                plan = _targeted(plan, desired, options["targets"])
+        else:
+            plan = saved
+            check_fresh(exchange, plan)
+        out = io.StringIO()
+        refusals = plan.refusals(policy)
+        from jhe_sync.plan import render_text
+
+        render_text.render(plan, out, color=ctx.color, refusals=refusals)
+        ctx.echo(out.getvalue(), nl=False)
+        plan.raise_if_unsafe(policy)
+        if plan.empty:
+            return EXIT_OK
+        if not options["auto_approve"]:
+            assert ctx.confirm is not None
+            if not ctx.confirm("Apply these changes?", default=False):
+                ctx.echo("Nothing applied.")
+                return EXIT_ERROR
+        journal = open(options["journal"], "a", encoding="utf-8") if options.get("journal") else None
+        stop = threading.Event()
+        try:
+            with _stop_on_signals(stop):
+                result = apply_plan(
+                    exchange,
+                    plan,
+                    policy,
+                    parallelism=options["parallelism"],
+                    journal=journal,
+                    on_progress=lambda r: ctx.echo(_progress_line(r)),
+                    stop=stop,
+                )
+        finally:
+            if journal is not None:
+                journal.close()
+    ctx.echo(result.summary())
+    return EXIT_OK if result.ok else EXIT_ERROR
+
+
+def _progress_line(result: Any) -> str:
+    return str(result)
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGINT/SIGTERM ask the apply to stop after the call in flight, instead of killing it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def emulator_command(options: dict[str, Any], echo: Callable[[str], None]) -> None:
+    from jhe_sync.emulator import SEED_PASSWORD, FaultConfig, seeded_credentials, serve
+
+    faults = FaultConfig(
+        latency_ms=options["latency_ms"],
+        error_before_commit=options["fail_before_commit"],
+        error_after_commit=options["fail_after_commit"],
+        rate_limit=options["rate_limit"],
+        drop=options["drop"],
+        seed=options["fault_seed"],
+    )
+    db = options["db"]
+    if db != ":memory:":
+        Path(db).parent.mkdir(parents=True, exist_ok=True)
+
+    def ready(host: str, port: int) -> None:
+        echo(f"JupyterHealth Exchange emulator on http://{host}:{port} (database: {db})")
+        echo(f"API clients of the seeded users (secret for all: {SEED_PASSWORD}):")
+        for client_id, email, role in seeded_credentials():
+            echo(f"  {client_id:<24} {email:<36} {role}")
+        echo(f"Try: JHE_URL=http://{host}:{port} JHE_CLIENT_ID=manager_mary JHE_CLIENT_SECRET='{SEED_PASSWORD}' jhe-sync plan examples/quickstart")
+        echo("Ctrl-C stops it.")
+
+    serve(host=options["host"], port=options["port"], db=db, faults=faults, ready=ready)
