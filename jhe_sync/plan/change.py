@@ -37,7 +37,11 @@ class ChangeKind(Enum):
 
     @property
     def is_link(self) -> bool:
-        return self not in (ChangeKind.CREATE_STUDY, ChangeKind.UPDATE_STUDY, ChangeKind.DELETE_STUDY)
+        return self not in (
+            ChangeKind.CREATE_STUDY,
+            ChangeKind.UPDATE_STUDY,
+            ChangeKind.DELETE_STUDY,
+        )
 
 
 _RANK = {kind: index for index, kind in enumerate(ChangeKind)}
@@ -91,6 +95,9 @@ class Impact:
     """Patients with at least one consent answer (yes) that this change affects."""
     consents: int = 0
     """Consent records (patient x scope) this change erases or orphans."""
+    complete: bool = True
+    """False when the snapshot lacked the study's enrollments or some patients' consents:
+    the counts are then only what was known (lower bounds)."""
 
 
 @dataclass(frozen=True)
@@ -162,7 +169,9 @@ class Change:
 _WIRE_NAMES = {"name": "name", "description": "description", "icon_url": "iconUrl"}
 
 
-def study_body(fields: tuple[FieldChange, ...], organization_id: int | None = None) -> dict[str, Any]:
+def study_body(
+    fields: tuple[FieldChange, ...], organization_id: int | None = None
+) -> dict[str, Any]:
     """The JSON body of a study create or update (``organization`` is an int on writes)."""
     body: dict[str, Any] = {_WIRE_NAMES[f.name]: f.after for f in fields if f.name in _WIRE_NAMES}
     if organization_id is not None:
@@ -201,4 +210,3 @@ class SafetyPolicy:
 
     def allows(self, study_key: str) -> bool:
         return self.allow_destroy_all or study_key in self.allow_destroy_keys
-

@@ -45,7 +45,9 @@ class Plan:
 
     def __post_init__(self) -> None:
         self.changes = tuple(sorted(self.changes, key=lambda c: c.sort_key))
-        self.unmanaged = tuple(sorted(self.unmanaged, key=lambda u: (u.organization_id, u.name, u.id)))
+        self.unmanaged = tuple(
+            sorted(self.unmanaged, key=lambda u: (u.organization_id, u.name, u.id))
+        )
         self.warnings = tuple(sorted(self.warnings, key=lambda w: (w.study_key, w.message)))
 
     @property
@@ -59,8 +61,12 @@ class Plan:
             create=kinds.count(ChangeKind.CREATE_STUDY),
             update=kinds.count(ChangeKind.UPDATE_STUDY),
             destroy=kinds.count(ChangeKind.DELETE_STUDY),
-            links_add=sum(c.link_count for c in self.changes if c.kind.is_link and not c.destructive),
-            links_remove=sum(c.link_count for c in self.changes if c.kind.is_link and c.destructive),
+            links_add=sum(
+                c.link_count for c in self.changes if c.kind.is_link and not c.destructive
+            ),
+            links_remove=sum(
+                c.link_count for c in self.changes if c.kind.is_link and c.destructive
+            ),
         )
 
     def by_study(self) -> dict[str, list[Change]]:

@@ -1,0 +1,202 @@
+"""Pre-flight checks: what the exchange would refuse or fail on, found before any write.
+
+These are the "Common Issues" of the study-management guide, turned into errors that
+say what to do. On the real server they surface late and badly: a missing role is a
+403 halfway through an apply, and enrolling a patient of another organization is a
+500 that keeps the ids before it. The warnings are things a reviewer should know that
+the server accepts silently.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from jhe_sync.errors import PreflightError, Problem
+from jhe_sync.exchange.live import Live
+from jhe_sync.plan.change import ChangeKind, Warning_
+from jhe_sync.plan.lookup import organization_path
+from jhe_sync.plan.plan import Plan
+from jhe_sync.plan.resolve import Resolved, ResolvedStudy, live_link_set, study_path
+
+WRITE_ROLES = frozenset({"manager", "member", "super_user"})
+"""Roles that may write studies in an organization (``super_user``: a superuser)."""
+
+
+def preflight(plan: Plan, resolved: Resolved, live: Live) -> tuple[Warning_, ...]:
+    """Raise one ``PreflightError`` with every problem; else return the plan's warnings."""
+    by_key = {study.key: study for study in resolved.studies}
+    problems = (
+        _moves(resolved, live)
+        + _missing_roles(plan, resolved, by_key, live)
+        + _foreign_patients(plan, by_key, live)
+    )
+    if problems:
+        raise PreflightError(problems)
+    return tuple(_unsupported_scopes(resolved, live) + _consent_again(plan, by_key, live))
+
+
+def can_write(live: Live, organization_id: int) -> bool:
+    """Whether the caller may create, change and delete studies in an organization."""
+    if live.caller.is_superuser:
+        return True
+    organization = live.organizations.get(organization_id)
+    return organization is not None and organization.role in WRITE_ROLES
+
+
+def _org(live: Live, organization_id: int) -> str:
+    return f'"{organization_path(live, organization_id) or organization_id}" ({organization_id})'
+
+
+def _moves(resolved: Resolved, live: Live) -> list[Problem]:
+    problems = []
+    for study in resolved.studies:
+        current = study.match.study
+        if current is None or study.absent or current.organization_id == study.organization_id:
+            continue
+        problems.append(
+            Problem(
+                f"live study {current.id} is in organization {_org(live, current.organization_id)}, "
+                f"but the spec puts it in {_org(live, study.organization_id)}; a study cannot be "
+                "moved to another organization (the console does not support it). To move it, "
+                "add a new entry in the target organization (without the id pin) and set "
+                "state: absent on this one; or keep the organization "
+                f"{current.organization_id} in this entry",
+                study.spec.locate("organization"),
+                study_path(study.spec, "organization"),
+            )
+        )
+    return problems
+
+
+def _missing_roles(
+    plan: Plan, resolved: Resolved, by_key: dict[str, ResolvedStudy], live: Live
+) -> list[Problem]:
+    keys_by_org: dict[int, dict[str, None]] = defaultdict(dict)
+    for change in plan.changes:
+        keys_by_org[change.organization_id][change.study_key] = None
+    problems = []
+    for org_id, ordered_keys in sorted(keys_by_org.items()):
+        keys = list(ordered_keys)
+        if can_write(live, org_id):
+            continue
+        organization = live.organizations.get(org_id)
+        role = (
+            f'the role "{organization.role}"' if organization and organization.role else "no role"
+        )
+        first = by_key.get(keys[0])
+        location = (
+            first.spec.locate("organization")
+            if first
+            else resolved.organization_origins.get(org_id)
+        )
+        path = study_path(first.spec, "organization") if first else f"organization {org_id}"
+        problems.append(
+            Problem(
+                f"the caller ({live.caller.email}) has {role} in organization {_org(live, org_id)}, "
+                "and changing its studies needs the manager or member role (the server answers "
+                f"403); studies affected: {', '.join(keys)}. Ask a manager of the organization "
+                "for the member role, or run with other credentials",
+                location,
+                path,
+            )
+        )
+    return problems
+
+
+def _foreign_patients(plan: Plan, by_key: dict[str, ResolvedStudy], live: Live) -> list[Problem]:
+    problems = []
+    for change in plan.changes:
+        if change.kind is not ChangeKind.ENROLL:
+            continue
+        study = by_key[change.study_key]
+        positions = {ref.id: ref.index for ref in study.patients or ()}
+        for target in change.patients:
+            patient = live.patients.get(target.id)
+            if patient is None or change.organization_id in patient.organization_ids:
+                continue
+            position = positions.get(target.id)
+            problems.append(
+                Problem(
+                    f"patient {target.label} (#{target.id}) is not a member of organization "
+                    f"{_org(live, change.organization_id)}, and the server fails such an "
+                    "enrollment with a 500 (keeping the patients enrolled before it); add the "
+                    f"patient to organization {change.organization_id} first, or create the "
+                    "study in the patient's organization",
+                    study.spec.locate("patients", position),
+                    study_path(study.spec, "patients", position),
+                )
+            )
+    return problems
+
+
+def _unsupported_scopes(resolved: Resolved, live: Live) -> list[Warning_]:
+    """Scopes no data source of the study supports are never put to patients for consent."""
+    warnings = []
+    for study in resolved.studies:
+        if study.absent or study.scopes is None:
+            continue
+        sources = _data_source_ids(study, live)
+        if sources is None:
+            continue
+        supported: set[int] = set()
+        for source_id in sources:
+            source = live.data_sources.get(source_id)
+            supported |= source.supported_scope_ids if source else set()
+        names = ", ".join(
+            sorted(live.data_sources[i].name for i in sources if i in live.data_sources)
+        )
+        which = (
+            f"none of the study's data sources ({names})"
+            if names
+            else "no data source: the study has none"
+        )
+        warnings += [
+            Warning_(
+                study.key,
+                f'scope "{ref.label}" is supported by {which}; patients will never be asked '
+                "to consent to it",
+            )
+            for ref in study.scopes
+            if ref.id not in supported
+        ]
+    return warnings
+
+
+def _data_source_ids(study: ResolvedStudy, live: Live) -> frozenset[int] | None:
+    """The study's data sources after the plan: the spec's, else the live ones (None: unknown)."""
+    if study.data_sources is not None:
+        return frozenset(ref.id for ref in study.data_sources)
+    current = study.match.study
+    if current is None:
+        return frozenset()
+    return live_link_set(live, current.id, "data_sources")
+
+
+def _consent_again(plan: Plan, by_key: dict[str, ResolvedStudy], live: Live) -> list[Warning_]:
+    """Patients who stay enrolled are asked to consent to each scope the plan adds."""
+    warnings = []
+    for key, changes in plan.by_study().items():
+        added = [
+            c.link_label
+            for c in changes
+            if c.kind is ChangeKind.ADD_SCOPE and c.study_id is not None
+        ]
+        study = by_key.get(key)
+        if not added or study is None or study.match.study is None:
+            continue
+        enrolled = live_link_set(live, study.match.study.id, "patients")
+        if enrolled is None:
+            continue
+        leaving = {p.id for c in changes if c.kind is ChangeKind.UNENROLL for p in c.patients}
+        staying = len(enrolled - leaving)
+        if staying:
+            scopes = ", ".join(f'"{code}"' for code in added)
+            noun = "patient" if staying == 1 else "patients"
+            warnings.append(
+                Warning_(
+                    key,
+                    f"adding scope requests {scopes} to a study with {staying} enrolled {noun}: "
+                    "they must consent again before data of the new types is shared",
+                )
+            )
+    return warnings

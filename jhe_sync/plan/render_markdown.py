@@ -1,0 +1,163 @@
+"""The markdown form of a plan, for a pull-request comment.
+
+The summary comes first, then what would stop or worry a reviewer (a refusal, the
+destructive changes with their impact, the warnings), then each study's changes in a
+collapsed ``<details>`` block as a ``diff`` (GitHub colours ``+``, ``-`` and ``!``).
+
+GitHub refuses a comment over 65,536 characters, so the output stops adding items at
+``RenderOptions.max_chars`` and ends with a note of what it left out. The order above
+is the priority: details go first, refusals last.
+
+Text from the spec (names, labels, reasons) is escaped so that it cannot turn into
+markdown or HTML in the comment.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from typing import IO
+
+from jhe_sync.plan.change import Change
+from jhe_sync.plan.plan import Plan
+from jhe_sync.plan.render_options import RenderOptions
+from jhe_sync.plan.render_text import NO_CHANGES
+from jhe_sync.plan.wording import describe, impact_text, plural, study_ref, symbol, value_text
+
+TITLE = "## jhe-sync plan"
+_NOTE_RESERVE = 400
+"""Characters kept free for the closing note on what was cut."""
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~#])")
+_BACKTICKS = re.compile(r"`+")
+_DIFF_MARKS = {"+": "+", "~": "!", "-": "-"}
+"""Text symbols to ``diff`` line marks (GitHub highlights ``!`` as changed)."""
+
+
+def render_markdown(plan: Plan, stream: IO[str], options: RenderOptions | None = None) -> None:
+    """Write the plan as a pull-request comment, at most ``options.max_chars`` long."""
+    options = options or RenderOptions()
+    doc = _Document(options.max_chars - _NOTE_RESERVE)
+    doc.always(f"{TITLE}\n\n**{_text(plan.counts.summary() if plan.changes else NO_CHANGES)}**\n")
+
+    if options.refusals:
+        doc.always(
+            "\n> [!CAUTION]\n> **Apply would refuse this plan** and write nothing. "
+            "Blocked by the safeguards:\n"
+        )
+        doc.section("", "refusals", [f"> - {_text(reason)}\n" for reason in options.refusals])
+
+    destructive = plan.destructive_changes()
+    if destructive:
+        doc.section(
+            f"\n### Destructive changes ({len(destructive)})\n\n",
+            "destructive changes",
+            [_destructive_item(change) for change in destructive],
+        )
+
+    if plan.warnings:
+        doc.section(
+            "\n### Warnings\n\n",
+            "warnings",
+            [f"- `{_code(w.study_key)}`: {_text(w.message)}\n" for w in plan.warnings],
+        )
+
+    groups = plan.by_study()
+    if groups:
+        doc.section(
+            "\n### Changes by study\n\n",
+            "study details",
+            [_details(key, changes) for key, changes in groups.items()],
+        )
+
+    if plan.unmanaged:
+        listed = ", ".join(f"{_text(u.name)} (id {u.id})" for u in plan.unmanaged)
+        count = len(plan.unmanaged)
+        doc.section(
+            "",
+            "unmanaged note",
+            [
+                f"\n<sub>Unmanaged: {plural(count, 'live study')} in the managed organizations "
+                f"{'is' if count == 1 else 'are'} not in the spec and left alone: {listed}.</sub>\n"
+            ],
+        )
+    stream.write(doc.text())
+
+
+def _destructive_item(change: Change) -> str:
+    line = f"- **{_text(study_ref(change))}**: {_text(describe(change))}"
+    if change.impact is not None:
+        line += f" — impact: {_text(impact_text(change.impact))}"
+    if change.protected:
+        line += " — **protected** (protect: true): apply refuses it"
+    return line + "\n"
+
+
+def _details(key: str, changes: list[Change]) -> str:
+    first = changes[0]
+    where = f"id {first.study_id}" if first.study_id is not None else "new"
+    summary = f"<code>{html.escape(key)}</code> ({where}): {plural(len(changes), 'change')}"
+    body = "\n".join(line for change in changes for line in _diff_lines(change))
+    fence = "`" * max(3, 1 + max((len(run) for run in _BACKTICKS.findall(body)), default=0))
+    return f"<details><summary>{summary}</summary>\n\n{fence}diff\n{body}\n{fence}\n\n</details>\n"
+
+
+def _diff_lines(change: Change) -> list[str]:
+    """A change as ``diff`` lines: ``+`` adds, ``!`` updates, ``-`` destroys, ``#`` why."""
+    lines = [f"{_DIFF_MARKS[symbol(change)]} {describe(change)}"]
+    if not change.kind.is_link or change.destructive:
+        lines.append(f"#     {change.reason}")
+    for f in change.fields:
+        if change.study_id is None:
+            lines.append(f"+     {f.name}: {value_text(f.after)}")
+        else:
+            lines.append(f"!     {f.name}: {value_text(f.before)} -> {value_text(f.after)}")
+    if change.impact is not None:
+        lines.append(f"-     impact: {impact_text(change.impact)}")
+    if change.protected and change.destructive:
+        lines.append("-     protected: apply refuses this change (protect: true)")
+    return lines
+
+
+def _text(text: str) -> str:
+    """Plain text that markdown and HTML leave as it is."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(text, quote=False)).replace("\n", " ")
+
+
+def _code(text: str) -> str:
+    """Text to put between single backticks (as code, where nothing needs escaping)."""
+    return text.replace("`", "'")
+
+
+@dataclass
+class _Document:
+    """The comment, built in priority order, cut with a note once it would be too long."""
+
+    budget: int
+    parts: list[str] = field(default_factory=list)
+    size: int = 0
+    omitted: dict[str, int] = field(default_factory=dict)
+
+    def always(self, text: str) -> None:
+        self.parts.append(text)
+        self.size += len(text)
+
+    def section(self, heading: str, what: str, texts: list[str]) -> None:
+        """A heading and its items, as many as fit; the heading only with a first item."""
+        for position, text in enumerate(texts):
+            lead = heading if position == 0 else ""
+            if self.omitted or self.size + len(lead) + len(text) > self.budget:
+                self.omitted[what] = len(texts) - position
+                return
+            self.always(lead + text)
+
+    def text(self) -> str:
+        if not self.omitted:
+            return "".join(self.parts)
+        left_out = ", ".join(f"{count} {what}" for what, count in self.omitted.items())
+        note = (
+            f"\n**Cut to stay under GitHub's comment size limit:** not shown: {left_out}. "
+            "The full plan is in the CI log, or run `jhe-sync show` on the saved plan.\n"
+        )
+        return "".join(self.parts) + note

@@ -1,0 +1,99 @@
+"""The text form of a plan: Terraform-like ``+ ~ -`` lines grouped by study.
+
+For terminals and CI logs. Colour only when asked (``RenderOptions.color``); the CLI
+asks on a TTY without ``NO_COLOR``. Formatting only: everything shown is in the Plan.
+"""
+
+from __future__ import annotations
+
+from typing import IO
+
+from jhe_sync.plan.change import Change, ChangeKind
+from jhe_sync.plan.plan import Plan
+from jhe_sync.plan.render_options import RenderOptions
+from jhe_sync.plan.wording import describe, impact_text, plural, symbol, value_text
+
+_RESET = "\x1b[0m"
+_STYLES = {
+    "+": "\x1b[32m",
+    "~": "\x1b[33m",
+    "-": "\x1b[31m",
+    "header": "\x1b[1m",
+    "warning": "\x1b[33m",
+    "refused": "\x1b[1;31m",
+    "note": "\x1b[2m",
+}
+
+NO_CHANGES = "No changes. The live exchange matches the spec."
+
+
+def render_text(plan: Plan, stream: IO[str], options: RenderOptions | None = None) -> None:
+    """Write the plan for a terminal or a log to ``stream``."""
+    options = options or RenderOptions()
+    lines = _Lines(options.color)
+    for key, changes in plan.by_study().items():
+        first = changes[0]
+        where = f"id {first.study_id}" if first.study_id is not None else "new"
+        lines.add(f'# study "{key}" ({where}, organization {first.organization_id})', "header")
+        for change in changes:
+            _change_lines(lines, change)
+        lines.add("")
+    if plan.warnings:
+        lines.add("Warnings:", "warning")
+        for warning in plan.warnings:
+            lines.add(f"  ! {warning.study_key}: {warning.message}", "warning")
+        lines.add("")
+    if plan.unmanaged:
+        count = len(plan.unmanaged)
+        lines.add(
+            f"Unmanaged: {plural(count, 'live study')} in the managed organizations "
+            f"{'is' if count == 1 else 'are'} not in the spec and left alone:",
+            "note",
+        )
+        for study in plan.unmanaged:
+            lines.add(
+                f'  "{study.name}" (id {study.id}, organization {study.organization_id})', "note"
+            )
+        lines.add("")
+    lines.add(plan.counts.summary() if plan.changes else NO_CHANGES, "header")
+    if options.refusals:
+        lines.add("")
+        lines.add(
+            "Refused: apply's safeguards would refuse this plan and write nothing:", "refused"
+        )
+        for reason in options.refusals:
+            lines.add(f"  - {reason}", "refused")
+    stream.write(lines.text())
+
+
+def _change_lines(lines: _Lines, change: Change) -> None:
+    mark = symbol(change)
+    lines.add(f"  {mark} {describe(change)}", mark)
+    if not change.kind.is_link or change.destructive:
+        lines.add(f"      # {change.reason}", "note")
+    for field in change.fields:
+        if change.kind is ChangeKind.CREATE_STUDY:
+            lines.add(f"      + {field.name}: {value_text(field.after)}", "+")
+        else:
+            lines.add(
+                f"      ~ {field.name}: {value_text(field.before)} -> {value_text(field.after)}",
+                "~",
+            )
+    if change.impact is not None:
+        lines.add(f"      ! impact: {impact_text(change.impact)}", "-")
+    if change.protected and change.destructive:
+        lines.add("      ! protected: apply refuses this change (protect: true)", "refused")
+
+
+class _Lines:
+    def __init__(self, color: bool) -> None:
+        self.color = color
+        self.lines: list[str] = []
+
+    def add(self, line: str, style: str | None = None) -> None:
+        if self.color and style and line:
+            line = f"{_STYLES[style]}{line}{_RESET}"
+        self.lines.append(line)
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"

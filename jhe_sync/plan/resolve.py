@@ -1,0 +1,310 @@
+"""Resolving the spec's names to live ids, and each study entry to its live study.
+
+``resolve`` is the last stage that may fail because of a name: everything it returns
+is an id the exchange knows, so nothing unresolved reaches ``diff`` or ``apply``
+(the exchange answers an unknown id with a 500, not a 4xx). Every problem is
+collected and raised at once, each with the spec file and line, the field path and,
+for catalogue names, the closest known names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from jhe_sync.errors import Problem, ResolveError, SourceLocation
+from jhe_sync.exchange.live import Live
+from jhe_sync.plan.identity import Match, StudyIndex, identify
+from jhe_sync.plan.lookup import (
+    CatalogueFinder,
+    OrganizationFinder,
+    PatientFinder,
+    ScopeFinder,
+    Unresolved,
+)
+from jhe_sync.spec.models import Desired, OrganizationSettings, PatientRef, StudySpec
+
+LINK_FIELDS = ("scope_requests", "data_sources", "clients", "patients")
+"""The spec's link lists, in the order they are resolved and reported."""
+
+_LIVE_LINK_SET = {
+    "scope_requests": "scope_ids",
+    "data_sources": "data_source_ids",
+    "clients": "client_ids",
+    "patients": "patient_ids",
+}
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Ref:
+    """One resolved list item: the live id, how plans show it, its index in the spec list."""
+
+    id: int
+    label: str
+    index: int
+
+
+@dataclass(frozen=True)
+class ResolvedStudy:
+    """A spec entry with every name replaced by an id, and the live study it matched."""
+
+    spec: StudySpec
+    organization_id: int
+    match: Match
+    scopes: tuple[Ref, ...] | None = None
+    data_sources: tuple[Ref, ...] | None = None
+    clients: tuple[Ref, ...] | None = None
+    patients: tuple[Ref, ...] | None = None
+    """None: the spec does not manage that list. Duplicates are dropped (first kept)."""
+
+    @property
+    def key(self) -> str:
+        return self.spec.key
+
+    @property
+    def absent(self) -> bool:
+        return self.spec.state == "absent"
+
+    def link_refs(self, field: str) -> tuple[Ref, ...] | None:
+        """The resolved list for a spec field name (``scope_requests`` ...)."""
+        return {
+            "scope_requests": self.scopes,
+            "data_sources": self.data_sources,
+            "clients": self.clients,
+            "patients": self.patients,
+        }[field]
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The whole spec, resolved: what ``diff`` and the pre-flight checks work from."""
+
+    studies: tuple[ResolvedStudy, ...]
+    managed_organization_ids: frozenset[int]
+    """Organizations that a study entry or an ``organizations:`` entry names."""
+    pruned_organization_ids: frozenset[int]
+    organization_origins: dict[int, SourceLocation | None]
+    """Where each ``organizations:`` entry is written, for problems about pruning."""
+    spec_digest: str = ""
+
+
+def study_path(study: StudySpec, field: str, index: int | None = None) -> str:
+    """``studies[hypertension].data_sources[1]``: how problems name a spec field."""
+    item = "" if index is None else f"[{index}]"
+    return f"studies[{study.key}].{field}{item}"
+
+
+def resolve(desired: Desired, live: Live) -> Resolved:
+    """Every name in ``desired`` as a live id; raises one ``ResolveError`` with all problems."""
+    problems: list[Problem] = []
+    organizations = OrganizationFinder(live)
+
+    listed: dict[int, OrganizationSettings] = {}
+    for position, settings in enumerate(desired.organizations):
+        try:
+            org_id = organizations.find(settings.organization)
+        except Unresolved as error:
+            path = f"organizations[{position}].organization"
+            problems.append(Problem(error.message, settings.origin, path))
+            continue
+        listed[org_id] = settings
+        if settings.prune and org_id not in live.read_organization_ids:
+            problems.append(_not_read(org_id, settings.origin, f"organizations[{position}]"))
+
+    finders = _ListFinders(live)
+    index = StudyIndex(live)
+    studies = [
+        study
+        for spec in desired.studies
+        if (study := _resolve_study(spec, live, organizations, finders, index, problems))
+    ]
+    problems += _claimed_twice(studies) + _links_not_read(studies, live)
+    if problems:
+        raise ResolveError(problems)
+    return Resolved(
+        studies=tuple(studies),
+        managed_organization_ids=frozenset(listed.keys() | {s.organization_id for s in studies}),
+        pruned_organization_ids=frozenset(o for o, settings in listed.items() if settings.prune),
+        organization_origins={o: settings.origin for o, settings in listed.items()},
+        spec_digest=desired.digest,
+    )
+
+
+def _resolve_study(
+    spec: StudySpec,
+    live: Live,
+    organizations: OrganizationFinder,
+    finders: _ListFinders,
+    index: StudyIndex,
+    problems: list[Problem],
+) -> ResolvedStudy | None:
+    """One entry resolved, or None with its problems added to ``problems``.
+
+    The link lists of a ``state: absent`` entry are not resolved: the study is deleted
+    whatever they say, and what they name may be long gone.
+    """
+    organization_id: int | None = None
+    try:
+        organization_id = organizations.find(spec.organization)
+    except Unresolved as error:
+        location, path = spec.locate("organization"), study_path(spec, "organization")
+        problems.append(Problem(error.message, location, path))
+    present = spec.state == "present"
+    lists = {
+        field: finders.resolve(spec, field, problems) if present else None for field in LINK_FIELDS
+    }
+    if organization_id is None:
+        return None
+    if organization_id not in live.read_organization_ids:
+        problems.append(_not_read(organization_id, spec.origin, f"studies[{spec.key}]"))
+        return None
+    try:
+        match = identify(spec, organization_id, index)
+    except Unresolved as error:
+        field = "id" if spec.id is not None else "name"
+        problems.append(Problem(error.message, spec.locate(field), study_path(spec, field)))
+        return None
+    return ResolvedStudy(
+        spec,
+        organization_id,
+        match,
+        scopes=lists["scope_requests"],
+        data_sources=lists["data_sources"],
+        clients=lists["clients"],
+        patients=lists["patients"],
+    )
+
+
+class _ListFinders:
+    """Resolves a study's link lists, one finder per catalogue, built once."""
+
+    def __init__(self, live: Live) -> None:
+        self.scopes = ScopeFinder(live.scopes)
+        self.data_sources = CatalogueFinder(
+            "data source", {d.id: d.name for d in live.data_sources.values()}
+        )
+        self.clients = CatalogueFinder(
+            "client",
+            {c.id: c.name for c in live.clients.values()},
+            aliases={c.id: c.client_id for c in live.clients.values()},
+        )
+        self.patients = PatientFinder(live)
+        self.live = live
+
+    def resolve(
+        self, spec: StudySpec, field: str, problems: list[Problem]
+    ) -> tuple[Ref, ...] | None:
+        """The resolved list for one spec field; unknown names are added to ``problems``."""
+        if field == "scope_requests":
+            return _resolve_list(spec, field, spec.scope_requests, self._scope, problems)
+        if field == "data_sources":
+            return _resolve_list(spec, field, spec.data_sources, self._data_source, problems)
+        if field == "clients":
+            return _resolve_list(spec, field, spec.clients, self._client, problems)
+        return _resolve_list(spec, field, spec.patients, self._patient, problems)
+
+    def _scope(self, ref: str) -> tuple[int, str]:
+        found = self.scopes.find(ref)
+        return found, self.live.scopes[found].code
+
+    def _data_source(self, ref: int | str) -> tuple[int, str]:
+        found = self.data_sources.find(ref)
+        return found, self.live.data_sources[found].name
+
+    def _client(self, ref: int | str) -> tuple[int, str]:
+        found = self.clients.find(ref)
+        return found, self.live.clients[found].name
+
+    def _patient(self, ref: PatientRef) -> tuple[int, str]:
+        """Patients are labelled as the spec wrote them, never from live details."""
+        if ref.email is not None:
+            return self.patients.find_email(ref.email), ref.label
+        if ref.identifier is not None:
+            return self.patients.find_identifier(
+                ref.identifier.system, ref.identifier.value
+            ), ref.label
+        assert ref.id is not None
+        return self.patients.find_id(ref.id), ref.label
+
+
+def _resolve_list(
+    spec: StudySpec,
+    field: str,
+    items: Sequence[T] | None,
+    find: Callable[[T], tuple[int, str]],
+    problems: list[Problem],
+) -> tuple[Ref, ...] | None:
+    if items is None:
+        return None
+    refs: dict[int, Ref] = {}
+    for position, item in enumerate(items):
+        try:
+            found, label = find(item)
+        except Unresolved as error:
+            location, path = spec.locate(field, position), study_path(spec, field, position)
+            problems.append(Problem(error.message, location, path))
+            continue
+        refs.setdefault(found, Ref(found, label, position))
+    return tuple(refs.values())
+
+
+def _not_read(org_id: int, origin: SourceLocation | None, path: str) -> Problem:
+    return Problem(
+        f"the studies of organization {org_id} were not read from the exchange, so whether "
+        "this exists cannot be told; this is a bug in jhe-sync's read, please report it",
+        origin,
+        path,
+    )
+
+
+def _claimed_twice(studies: list[ResolvedStudy]) -> list[Problem]:
+    """Two spec entries that stand for one live study would fight over it."""
+    owners: dict[int, ResolvedStudy] = {}
+    problems = []
+    for study in studies:
+        live = study.match.study
+        if live is None:
+            continue
+        first = owners.setdefault(live.id, study)
+        if first is not study:
+            problems.append(
+                Problem(
+                    f"this entry and studies[{first.key}] both stand for live study {live.id} "
+                    f'("{live.name}"); keep one entry per study',
+                    study.spec.origin,
+                    f"studies[{study.key}]",
+                )
+            )
+    return problems
+
+
+def _links_not_read(studies: list[ResolvedStudy], live: Live) -> list[Problem]:
+    """A managed link set that the read left out would look empty and be re-added (a 500)."""
+    problems = []
+    for study in studies:
+        matched = study.match.study
+        if matched is None or study.absent:
+            continue
+        links = live.links.get(matched.id)
+        for field in LINK_FIELDS:
+            if study.link_refs(field) is None:
+                continue
+            if links is None or getattr(links, _LIVE_LINK_SET[field]) is None:
+                problems.append(
+                    Problem(
+                        f"the {field} of live study {matched.id} were not read from the exchange; "
+                        "this is a bug in jhe-sync's read, please report it",
+                        study.spec.locate(field),
+                        study_path(study.spec, field),
+                    )
+                )
+    return problems
+
+
+def live_link_set(live: Live, study_id: int, field: str) -> frozenset[int] | None:
+    """The live ids of one link list of a study (None when the read left it out)."""
+    links = live.links.get(study_id)
+    return None if links is None else getattr(links, _LIVE_LINK_SET[field])

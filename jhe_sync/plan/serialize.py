@@ -1,0 +1,244 @@
+"""The json form of a Plan, and saved plan files (``jhe-sync plan --out FILE``).
+
+The json form is versioned (``format_version``) and documented in
+``specs/plan.schema.json`` and ``specs/PLAN_FORMAT.md``. Keys come in a fixed order
+and changes in plan order, so two runs over the same state write the same bytes.
+
+A saved plan is the json form plus ``digest``: the sha256 of its canonical content.
+``load_plan`` refuses a file whose content no longer matches (``TamperedPlanError``):
+what is applied is exactly what was reviewed. The digest detects edits, it does not
+authenticate the writer: anyone able to recompute it can forge it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import IO, Any, TypeVar
+
+from jhe_sync.errors import PlanFileError, TamperedPlanError
+from jhe_sync.plan.change import (
+    Change,
+    ChangeKind,
+    FieldChange,
+    Impact,
+    PatientTarget,
+    UnmanagedStudy,
+    Warning_,
+)
+from jhe_sync.plan.plan import PLAN_FORMAT_VERSION, Plan
+
+DIGEST_PREFIX = "sha256:"
+
+T = TypeVar("T")
+
+
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    """The json form of a plan (the ``--format json`` output, without refusals)."""
+    counts = plan.counts
+    return {
+        "format_version": PLAN_FORMAT_VERSION,
+        "summary": {
+            "create": counts.create,
+            "update": counts.update,
+            "destroy": counts.destroy,
+            "links_add": counts.links_add,
+            "links_remove": counts.links_remove,
+            "changes": len(plan.changes),
+            "destructive_changes": len(plan.destructive_changes()),
+            "text": counts.summary() if plan.changes else "No changes.",
+        },
+        "changes": [change_to_dict(change) for change in plan.changes],
+        "warnings": [{"study_key": w.study_key, "message": w.message} for w in plan.warnings],
+        "unmanaged": [
+            {"id": u.id, "name": u.name, "organization_id": u.organization_id}
+            for u in plan.unmanaged
+        ],
+        "managed_objects": plan.managed_objects,
+        "spec_digest": plan.spec_digest,
+        "fingerprints": dict(sorted(plan.fingerprints.items())),
+    }
+
+
+def change_to_dict(change: Change) -> dict[str, Any]:
+    impact = change.impact
+    return {
+        "kind": change.kind.value,
+        "study_key": change.study_key,
+        "study_id": change.study_id,
+        "study_name": change.study_name,
+        "organization_id": change.organization_id,
+        "destructive": change.destructive,
+        "protected": change.protected,
+        "fields": [{"name": f.name, "before": f.before, "after": f.after} for f in change.fields],
+        "link_id": change.link_id,
+        "link_label": change.link_label,
+        "patients": [
+            {"id": p.id, "label": p.label, "consented": p.consented} for p in change.patients
+        ],
+        "impact": None
+        if impact is None
+        else {
+            "enrolled": impact.enrolled,
+            "consented": impact.consented,
+            "consents": impact.consents,
+            "complete": impact.complete,
+        },
+        "reason": change.reason,
+        "call": change.call().to_dict(),
+    }
+
+
+def plan_from_dict(data: Mapping[str, Any]) -> Plan:
+    """The Plan a json form stands for; ``PlanFileError`` says what is wrong with it."""
+    version = _get(data, "format_version", int, "plan")
+    if version != PLAN_FORMAT_VERSION:
+        raise PlanFileError(
+            f"the plan has format version {version}, and this jhe-sync reads version "
+            f"{PLAN_FORMAT_VERSION}; plan again with this version"
+        )
+    fingerprints = _get(data, "fingerprints", dict, "plan")
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in fingerprints.items()):
+        raise PlanFileError("plan: fingerprints must map strings to strings")
+    return Plan(
+        changes=tuple(
+            change_from_dict(item, f"changes[{i}]")
+            for i, item in enumerate(_get(data, "changes", list, "plan"))
+        ),
+        unmanaged=tuple(
+            UnmanagedStudy(
+                id=_get(item, "id", int, f"unmanaged[{i}]"),
+                name=_get(item, "name", str, f"unmanaged[{i}]"),
+                organization_id=_get(item, "organization_id", int, f"unmanaged[{i}]"),
+            )
+            for i, item in enumerate(_get(data, "unmanaged", list, "plan"))
+        ),
+        warnings=tuple(
+            Warning_(
+                study_key=_get(item, "study_key", str, f"warnings[{i}]"),
+                message=_get(item, "message", str, f"warnings[{i}]"),
+            )
+            for i, item in enumerate(_get(data, "warnings", list, "plan"))
+        ),
+        managed_objects=_get(data, "managed_objects", int, "plan"),
+        spec_digest=_get(data, "spec_digest", str, "plan"),
+        fingerprints=dict(fingerprints),
+    )
+
+
+def change_from_dict(data: Any, where: str) -> Change:
+    kind_value = _get(data, "kind", str, where)
+    try:
+        kind = ChangeKind(kind_value)
+    except ValueError:
+        raise PlanFileError(f"{where}: unknown change kind {kind_value!r}") from None
+    impact: dict[str, Any] | None = _get(data, "impact", (dict, type(None)), where)
+    change = Change(
+        kind=kind,
+        study_key=_get(data, "study_key", str, where),
+        organization_id=_get(data, "organization_id", int, where),
+        study_id=_get(data, "study_id", (int, type(None)), where),
+        study_name=_get(data, "study_name", str, where),
+        fields=tuple(
+            FieldChange(
+                name=_get(item, "name", str, f"{where}.fields[{i}]"),
+                before=_get(item, "before", object, f"{where}.fields[{i}]"),
+                after=_get(item, "after", object, f"{where}.fields[{i}]"),
+            )
+            for i, item in enumerate(_get(data, "fields", list, where))
+        ),
+        link_id=_get(data, "link_id", (int, type(None)), where),
+        link_label=_get(data, "link_label", str, where),
+        patients=tuple(
+            PatientTarget(
+                id=_get(item, "id", int, f"{where}.patients[{i}]"),
+                label=_get(item, "label", str, f"{where}.patients[{i}]"),
+                consented=_get(item, "consented", bool, f"{where}.patients[{i}]"),
+            )
+            for i, item in enumerate(_get(data, "patients", list, where))
+        ),
+        reason=_get(data, "reason", str, where),
+        impact=None
+        if impact is None
+        else Impact(
+            enrolled=_get(impact, "enrolled", int, f"{where}.impact"),
+            consented=_get(impact, "consented", int, f"{where}.impact"),
+            consents=_get(impact, "consents", int, f"{where}.impact"),
+            complete=_get(impact, "complete", bool, f"{where}.impact"),
+        ),
+        protected=_get(data, "protected", bool, where),
+    )
+    if "call" in data and data["call"] != change.call().to_dict():
+        raise PlanFileError(
+            f"{where}: the recorded call differs from the call this jhe-sync would make "
+            "for that change; plan again with this version"
+        )
+    return change
+
+
+def _get(data: Any, key: str, kind: type[T] | tuple[type, ...], where: str) -> T:
+    if not isinstance(data, Mapping):
+        raise PlanFileError(f"{where}: expected an object, found {type(data).__name__}")
+    if key not in data:
+        raise PlanFileError(f"{where}: missing {key!r}")
+    value = data[key]
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    # A bool is an int in Python, never in the plan format.
+    wrong_bool = isinstance(value, bool) and bool not in kinds and object not in kinds
+    if wrong_bool or not isinstance(value, kinds):
+        raise PlanFileError(f"{where}: {key!r} has the wrong type ({type(value).__name__})")
+    return value  # type: ignore[return-value]
+
+
+def content_digest(data: Mapping[str, Any]) -> str:
+    """``sha256:<hex>`` over the canonical JSON of a plan's json form (``digest`` left out)."""
+    content = {key: value for key, value in data.items() if key != "digest"}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return DIGEST_PREFIX + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def save_plan(plan: Plan, stream: IO[str]) -> None:
+    """Write a saved plan: the json form, the spec digest, the fingerprints and a digest."""
+    data = plan_to_dict(plan)
+    data["digest"] = content_digest(data)
+    stream.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def load_plan(stream: IO[str]) -> Plan:
+    """Read a saved plan; refuses one that was edited or is not a plan at all."""
+    name = getattr(stream, "name", None)
+    source = f"{name}: " if isinstance(name, str) else ""
+    try:
+        data = json.loads(stream.read())
+    except json.JSONDecodeError as error:
+        raise PlanFileError(
+            f"{source}not a saved plan: invalid JSON at line {error.lineno}, column {error.colno} "
+            f"({error.msg})"
+        ) from None
+    except UnicodeDecodeError:
+        raise PlanFileError(f"{source}not a saved plan: the file is not UTF-8 text") from None
+    if not isinstance(data, dict) or "format_version" not in data or "changes" not in data:
+        raise PlanFileError(f"{source}not a saved plan: write one with jhe-sync plan --out FILE")
+    version = data["format_version"]
+    if version != PLAN_FORMAT_VERSION:
+        raise PlanFileError(
+            f"{source}the saved plan has format version {version}, and this jhe-sync reads "
+            f"version {PLAN_FORMAT_VERSION}; plan again with this version"
+        )
+    recorded = data.get("digest")
+    if not isinstance(recorded, str) or not recorded.startswith(DIGEST_PREFIX):
+        raise PlanFileError(
+            f"{source}the plan has no digest, so it was not written by jhe-sync plan --out; "
+            "plan again with --out"
+        )
+    if recorded != content_digest(data):
+        raise TamperedPlanError(
+            f"{source}the saved plan was edited after it was written (its content no longer "
+            "matches its digest); it is refused, since what is applied must be what was "
+            "reviewed. Plan again with --out"
+        )
+    try:
+        return plan_from_dict(data)
+    except PlanFileError as error:
+        raise PlanFileError(f"{source}{error}") from None

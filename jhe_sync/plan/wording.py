@@ -1,0 +1,88 @@
+"""How a change is put into words: shared by the renderers and the safety messages.
+
+Only formatting: every function reads what a Change holds and computes nothing else.
+Patients are shown as their label (what the spec author wrote, or ``#id``) and id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from jhe_sync.plan.change import Change, ChangeKind, Impact, PatientTarget
+
+LINK_NOUNS = {
+    ChangeKind.ADD_SCOPE: "scope request",
+    ChangeKind.REMOVE_SCOPE: "scope request",
+    ChangeKind.ADD_DATA_SOURCE: "data source",
+    ChangeKind.REMOVE_DATA_SOURCE: "data source",
+    ChangeKind.ADD_CLIENT: "client",
+    ChangeKind.REMOVE_CLIENT: "client",
+}
+
+
+def symbol(change: Change) -> str:
+    """``+`` adds, ``~`` updates, ``-`` destroys (as Terraform writes them)."""
+    if change.destructive:
+        return "-"
+    return "~" if change.kind is ChangeKind.UPDATE_STUDY else "+"
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def study_ref(change: Change) -> str:
+    """``study "hypertension" (id 30012)``, or ``new study "hypertension"``."""
+    if change.study_id is None:
+        return f'new study "{change.study_key}"'
+    return f'study "{change.study_key}" (id {change.study_id})'
+
+
+def patient_text(patient: PatientTarget, show_consent: bool = False) -> str:
+    """``peter@example.com (#40001)``; a patient known only by id is just ``#40003``."""
+    text = (
+        patient.label if patient.label == f"#{patient.id}" else f"{patient.label} (#{patient.id})"
+    )
+    return f"{text} (consented)" if show_consent and patient.consented else text
+
+
+def patients_text(patients: Sequence[PatientTarget], show_consent: bool = False) -> str:
+    return ", ".join(patient_text(p, show_consent) for p in patients)
+
+
+def describe(change: Change) -> str:
+    """What the change does, in a few words: ``add scope request "omh:heart-rate:2.0" (id 50004)``."""
+    kind = change.kind
+    if kind is ChangeKind.CREATE_STUDY:
+        return f'create study "{change.study_name}" in organization {change.organization_id}'
+    if kind is ChangeKind.UPDATE_STUDY:
+        return f'update study "{change.study_name}"'
+    if kind is ChangeKind.DELETE_STUDY:
+        return f'delete study "{change.study_name}" (id {change.study_id})'
+    if kind in (ChangeKind.ENROLL, ChangeKind.UNENROLL):
+        verb = "enroll" if kind is ChangeKind.ENROLL else "unenroll"
+        patients = patients_text(change.patients, show_consent=kind is ChangeKind.UNENROLL)
+        return f"{verb} {plural(len(change.patients), 'patient')}: {patients}"
+    verb = "remove" if change.destructive else "add"
+    return f'{verb} {LINK_NOUNS[kind]} "{change.link_label}" (id {change.link_id})'
+
+
+def impact_text(impact: Impact) -> str:
+    """``12 enrolled patients, 8 consented, 9 consent records``; partial counts say so."""
+    if not impact.complete and impact.enrolled == 0:
+        return "not known: the study's enrollments could not be read"
+    text = (
+        f"{plural(impact.enrolled, 'enrolled patient')}, {impact.consented} consented, "
+        f"{plural(impact.consents, 'consent record')}"
+    )
+    if not impact.complete:
+        text = f"at least {text} (not every patient's consents could be read)"
+    return text
+
+
+def value_text(value: object) -> str:
+    """A study field value as the text renderers show it: quoted, or ``(none)``."""
+    if value is None:
+        return "(none)"
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{text}"'

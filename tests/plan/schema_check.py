@@ -1,0 +1,93 @@
+"""A tiny structural JSON Schema check: the subset ``specs/plan.schema.json`` uses.
+
+Enough to keep the published schema and the json form honest with each other,
+without a jsonschema dependency: type, const, enum, properties, required,
+additionalProperties, items, minimum, pattern, oneOf and local ``$ref``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "object": (dict,),
+    "array": (list,),
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "null": (type(None),),
+}
+
+KNOWN_KEYWORDS = {
+    "$schema",
+    "$id",
+    "$defs",
+    "$ref",
+    "title",
+    "description",
+    "type",
+    "const",
+    "enum",
+    "properties",
+    "required",
+    "additionalProperties",
+    "items",
+    "minimum",
+    "pattern",
+    "oneOf",
+}
+
+
+def _is(value: Any, name: str) -> bool:
+    if isinstance(value, bool) and name in ("integer", "number"):
+        return False
+    return isinstance(value, _TYPES[name])
+
+
+def errors(
+    value: Any, schema: dict[str, Any], root: dict[str, Any] | None = None, path: str = "$"
+) -> list[str]:
+    """Every way ``value`` breaks ``schema``, as ``path: what`` lines (empty: it fits)."""
+    root = root if root is not None else schema
+    unknown = set(schema) - KNOWN_KEYWORDS
+    if unknown:
+        return [f"{path}: the checker does not know {sorted(unknown)}"]
+    if "$ref" in schema:
+        name = schema["$ref"].removeprefix("#/$defs/")
+        return errors(value, root["$defs"][name], root, path)
+    found: list[str] = []
+    if "type" in schema:
+        names = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        if not any(_is(value, name) for name in names):
+            return [f"{path}: expected {' or '.join(names)}, found {type(value).__name__}"]
+    if "const" in schema and value != schema["const"]:
+        found.append(f"{path}: expected {schema['const']!r}")
+    if "enum" in schema and value not in schema["enum"]:
+        found.append(f"{path}: {value!r} is not one of {schema['enum']}")
+    if "minimum" in schema and value < schema["minimum"]:
+        found.append(f"{path}: {value} is below {schema['minimum']}")
+    if "pattern" in schema and not re.search(schema["pattern"], value):
+        found.append(f"{path}: {value!r} does not match {schema['pattern']}")
+    if "oneOf" in schema:
+        fits = [option for option in schema["oneOf"] if not errors(value, option, root, path)]
+        if len(fits) != 1:
+            found.append(f"{path}: fits {len(fits)} of the oneOf options, not exactly one")
+    if isinstance(value, dict):
+        for key in schema.get("required", []):
+            if key not in value:
+                found.append(f"{path}: missing {key!r}")
+        properties = schema.get("properties", {})
+        extra = schema.get("additionalProperties", True)
+        for key, item in value.items():
+            if key in properties:
+                found += errors(item, properties[key], root, f"{path}.{key}")
+            elif extra is False:
+                found.append(f"{path}: unexpected key {key!r}")
+            elif isinstance(extra, dict):
+                found += errors(item, extra, root, f"{path}.{key}")
+    if isinstance(value, list) and "items" in schema:
+        for index, item in enumerate(value):
+            found += errors(item, schema["items"], root, f"{path}[{index}]")
+    return found
