@@ -18,6 +18,7 @@ CLI prints after ``Error:``, and its ``exit_code`` is what the process exits wit
       TransportError                no answer: connection refused, timeout, dropped
       StalePlanError                a saved plan no longer matches the exchange
       TamperedPlanError             a saved plan was edited since it was written
+      PlanFileError                 a saved plan file that is not one (or another format version)
       ApplyError                    some changes of an apply failed (a partial apply)
       SafetyRefusal                 exit 3: a safeguard refused the plan; nothing written
 """
@@ -135,7 +136,16 @@ class ServerError(ExchangeError):
 
 
 class RateLimited(ExchangeError):
-    """429 that did not clear within the retry budget."""
+    """429 that did not clear within the retry budget (or a write's 429: never processed).
+
+    ``retry_after`` is the server's ``Retry-After`` in seconds, when it sent one.
+    """
+
+    def __init__(
+        self, method: str, path: str, status: int, reason: str, retry_after: float | None = None
+    ) -> None:
+        super().__init__(method, path, status, reason)
+        self.retry_after = retry_after
 
 
 class ProtocolError(JheSyncError):
@@ -152,6 +162,10 @@ class StalePlanError(JheSyncError):
 
 class TamperedPlanError(JheSyncError):
     """A saved plan's content does not match its recorded digest."""
+
+
+class PlanFileError(JheSyncError):
+    """A saved plan file that cannot be used: not JSON, not a plan, or another format version."""
 
 
 class ApplyError(JheSyncError):
