@@ -11,38 +11,79 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    model_validator,
+)
 
 from jhe_sync.errors import SourceLocation
 
-SCOPE_CODE_PATTERN = r"^(omh:[a-z0-9-]+:\d+(\.\d+)*|[A-Z][A-Za-z]+)$"
-"""Scope codes as the exchange writes them: ``omh:blood-glucose:4.0`` or a FHIR
-resource type such as ``QuestionnaireResponse``."""
+SCOPE_CODE_PATTERN = (
+    r"^(?:[a-z][a-z0-9]*:[a-z0-9]+(?:-[a-z0-9]+)*:[0-9]+(?:\.[0-9]+)*|[A-Z][A-Za-z]+)$"
+)
+"""Scope codes as the exchange writes them: ``namespace:name:version`` such as
+``omh:blood-glucose:4.0`` or ``ieee:sleep-stage-summary:1.0``, or a FHIR resource type
+such as ``QuestionnaireResponse``."""
 
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-URL_PATTERN = r"^https?://[^\s/$.?#][^\s]*$"
+SCOPE_PATTERN = r"^(?:[a-z][a-z0-9]*:[a-z0-9]+(?:-[a-z0-9]+)*:[0-9]+(?:\.[0-9]+)*|[^:]+)$"
+"""A scope request as a spec may write it: a code of the exchange's form, or its display
+text (``Blood pressure``), which has no colon. Anything with a colon must be a code."""
+
+EMAIL_PATTERN = (
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}$"
+)
+URL_PATTERN = (
+    r"^https?://[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+    r"(?::[0-9]{1,5})?(?:[/?#][^\s]*)?$"
+)
+KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+"""Study keys are typed on command lines (``--target``, ``--allow-destroy``): no spaces."""
+
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def _digits_are_an_id(value: object) -> object:
+    # A variable always substitutes text, so "20003" must mean the same as 20003.
+    if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
+        return int(value.strip())
+    return value
+
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Email = Annotated[str, StringConstraints(strip_whitespace=True, pattern=EMAIL_PATTERN)]
+ScopeRef = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, pattern=SCOPE_PATTERN)
+]
 OrganizationRef = Annotated[
     int | NonEmpty,
+    BeforeValidator(_digits_are_an_id),
     Field(
         description="An organization: its id, its name, or a path of names from the top "
         'level down separated by "/" (e.g. "Planetary Research Institute/Lifespan Lab").'
     ),
 ]
-NamedRef = Annotated[int | NonEmpty, Field(description="A name, or an id.")]
+NamedRef = Annotated[
+    int | NonEmpty, BeforeValidator(_digits_are_an_id), Field(description="A name, or an id.")
+]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True, coerce_numbers_to_str=True
+    )
 
 
 class Identifier(_Strict):
     """A patient identifier, matched by system and value."""
 
-    system: NonEmpty
-    value: NonEmpty
+    system: NonEmpty = Field(description='The identifier system, e.g. "urn:oid:1.2.3.4".')
+    value: NonEmpty = Field(description='The identifier value in that system, e.g. "E1234".')
 
 
 class PatientRef(_Strict):
@@ -53,11 +94,14 @@ class PatientRef(_Strict):
     name, birth date or phone from the server is ever needed to show a plan.
     """
 
-    email: Email | None = None
-    identifier: Identifier | None = None
-    id: int | None = None
+    email: Email | None = Field(default=None, description="The patient's email address.")
+    identifier: Identifier | None = Field(
+        default=None, description="A patient identifier: {system, value}."
+    )
+    id: int | None = Field(default=None, description="The patient's id on the exchange.")
     key: NonEmpty | None = Field(
-        default=None, description="How plans and reports name this patient (defaults to the reference)."
+        default=None,
+        description="How plans and reports name this patient (defaults to the reference).",
     )
 
     @model_validator(mode="before")
@@ -95,14 +139,21 @@ StudyState = Literal["present", "absent"]
 
 
 class StudySpec(_Strict):
-    """One study as the spec wants it. An omitted link list (None) is left unmanaged."""
+    """One study as the spec wants it. An omitted link list is not managed; [] means none."""
 
-    key: NonEmpty = Field(description="Unique key of the study in the spec; defaults to a slug of the name.")
-    name: NonEmpty
-    description: NonEmpty
+    key: Annotated[str, StringConstraints(strip_whitespace=True, pattern=KEY_PATTERN)] = Field(
+        description="Unique key of the study in the spec (letters, digits, '.', '_', '-'); "
+        "defaults to a slug of the name. Used by --target and --allow-destroy."
+    )
+    name: NonEmpty = Field(
+        description="The study's name on the exchange; unique in its organization."
+    )
+    description: NonEmpty = Field(description="The study's description on the exchange.")
     organization: OrganizationRef
-    icon_url: Annotated[str, StringConstraints(pattern=URL_PATTERN)] | None = None
-    scope_requests: list[NonEmpty] | None = Field(
+    icon_url: (
+        Annotated[str, StringConstraints(strip_whitespace=True, pattern=URL_PATTERN)] | None
+    ) = Field(default=None, description="An http(s) URL of the study's icon. Omitted: no icon.")
+    scope_requests: list[ScopeRef] | None = Field(
         default=None,
         description="Scope codes (e.g. omh:blood-glucose:4.0) or their display text. "
         "Omitted: not managed. Empty: none.",
@@ -122,7 +173,8 @@ class StudySpec(_Strict):
     state: StudyState = Field(default="present", description="absent: delete this study (guarded).")
     id: int | None = Field(default=None, description="Pin to a live study id.")
     previous_names: list[NonEmpty] = Field(
-        default_factory=list, description="Earlier names: a rename becomes an update, not delete and create."
+        default_factory=list,
+        description="Earlier names: a rename becomes an update, not delete and create.",
     )
 
     _origin: SourceLocation | None = PrivateAttr(default=None)
@@ -142,7 +194,11 @@ class StudySpec(_Strict):
         return self._origin
 
     def locate(self, field: str, index: int | None = None) -> SourceLocation | None:
-        """The location of a field (``data_sources``) or list item (``data_sources``, 1)."""
+        """The location of a field (``data_sources``) or list item (``data_sources``, 1).
+
+        Nested paths work too (``patients[0].identifier``). Falls back to the field,
+        then to the entry, so a caller always has somewhere to point.
+        """
         path = field if index is None else f"{field}[{index}]"
         return self._locations.get(path) or self._locations.get(field) or self._origin
 
@@ -160,9 +216,11 @@ class OrganizationSettings(_Strict):
 
     @property
     def origin(self) -> SourceLocation | None:
+        """Where this entry starts in the spec files."""
         return self._origin
 
     def with_origin(self, origin: SourceLocation | None) -> OrganizationSettings:
+        """Attach where this entry came from."""
         self._origin = origin
         return self
 
@@ -172,7 +230,7 @@ class Desired(_Strict):
 
     studies: list[StudySpec] = Field(default_factory=list)
     organizations: list[OrganizationSettings] = Field(default_factory=list)
-    digest: str = Field(default="", description="sha256 of the spec files, as read.")
+    digest: str = Field(default="", description="sha256 of the spec files and variables, as read.")
 
     def study(self, key: str) -> StudySpec:
         for study in self.studies:

@@ -1,0 +1,132 @@
+"""Checks across studies, after each one is valid on its own.
+
+Two entries must not claim the same study (by key, by name in one organization, or by
+pinned id), a link list must not name the same thing twice (the exchange answers a
+repeated link with a 500), and a study cannot be both protected and meant to be
+deleted. Organizations are compared by the reference as written: that ``20003`` and
+``Lifespan Lab`` are the same is for the resolver to find, with the live exchange.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+
+from jhe_sync.errors import Problem, SourceLocation
+from jhe_sync.spec.models import OrganizationSettings, StudySpec
+
+_LINK_LISTS = ("scope_requests", "data_sources", "clients", "patients", "previous_names")
+
+
+def check_studies(studies: Sequence[tuple[str, StudySpec]], problems: list[Problem]) -> None:
+    """Append a problem for every clash between studies or inside one study."""
+    by_key: dict[str, tuple[str, StudySpec]] = {}
+    by_name: dict[tuple[str, str], StudySpec] = {}
+    by_id: dict[int, StudySpec] = {}
+    for path, study in studies:
+        first = by_key.setdefault(study.key, (path, study))
+        if first[1] is not study:
+            problems.append(_duplicate_key(path, study, first[1]))
+            continue
+        name_key = (str(study.organization), study.name)
+        same_name = by_name.setdefault(name_key, study)
+        if same_name is not study:
+            problems.append(
+                Problem(
+                    f"another study in organization {study.organization!r} is named {study.name!r} "
+                    f"(at {_where(same_name.locate('name'))}); names are unique in an organization",
+                    study.locate("name"),
+                    f"{path}.name",
+                )
+            )
+        if study.id is not None:
+            pinned = by_id.setdefault(study.id, study)
+            if pinned is not study:
+                where = (
+                    "another study of this for_each"
+                    if pinned.origin == study.origin
+                    else f"the study at {_where(pinned.locate('id'))}"
+                )
+                problems.append(
+                    Problem(
+                        f"the study id {study.id} is already pinned by {where}",
+                        study.locate("id"),
+                        f"{path}.id",
+                    )
+                )
+        if study.protect and study.state == "absent":
+            problems.append(
+                Problem(
+                    "state: absent contradicts protect: true (a protected study is never deleted); "
+                    "remove protect to delete it",
+                    study.locate("state"),
+                    f"{path}.state",
+                )
+            )
+        _check_repeats(path, study, problems)
+
+
+def check_organizations(
+    organizations: Sequence[tuple[str, OrganizationSettings]], problems: list[Problem]
+) -> None:
+    """Append a problem for an organization given settings twice."""
+    seen: dict[str, OrganizationSettings] = {}
+    for path, settings in organizations:
+        first = seen.setdefault(str(settings.organization), settings)
+        if first is not settings:
+            problems.append(
+                Problem(
+                    f"the organization {settings.organization!r} already has settings at {_where(first.origin)}",
+                    settings.origin,
+                    f"{path}.organization",
+                )
+            )
+
+
+def _duplicate_key(path: str, study: StudySpec, first: StudySpec) -> Problem:
+    if first.origin == study.origin:
+        message = (
+            f"for_each gives the key {study.key!r} to more than one study; "
+            "use a ${variable} in the name (or in key:) so that each study has its own"
+        )
+    else:
+        message = f"the study key {study.key!r} is already used by the study at {_where(first.locate('key'))}"
+        if study.locate("key") == study.locate("name"):
+            message += "; a key defaults to a slug of the name: set key: to tell them apart"
+    return Problem(message, study.locate("key"), f"{path}.key")
+
+
+def _check_repeats(path: str, study: StudySpec, problems: list[Problem]) -> None:
+    for field in _LINK_LISTS:
+        items = getattr(study, field)
+        if not items:
+            continue
+        seen: dict[Hashable, int] = {}
+        for index, item in enumerate(items):
+            identity = _identity(item)
+            first = seen.setdefault(identity, index)
+            if first != index:
+                problems.append(
+                    Problem(
+                        f"{_show(item)} is listed twice (first as {field}[{first}])",
+                        study.locate(field, index),
+                        f"{path}.{field}[{index}]",
+                    )
+                )
+
+
+def _identity(item: object) -> Hashable:
+    if isinstance(item, str):
+        return item.casefold()
+    label = getattr(item, "label", None)
+    if label is not None:
+        return ("patient", label.casefold() if isinstance(label, str) else label)
+    return item if isinstance(item, Hashable) else repr(item)
+
+
+def _show(item: object) -> str:
+    label = getattr(item, "label", None)
+    return repr(label if label is not None else item)
+
+
+def _where(location: SourceLocation | None) -> str:
+    return str(location) if location is not None else "another entry"
