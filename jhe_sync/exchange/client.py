@@ -1,0 +1,384 @@
+"""``Exchange``: the one request path to a JupyterHealth Exchange.
+
+Everything that touches the network goes through ``Exchange``: it sets a timeout on
+every call, gets (and once refreshes) a token, retries reads with backoff and jitter,
+follows pagination to the end, turns error answers into typed errors with a one-line
+reason, logs each request (method, path, status, time) and never a secret.
+
+Writes are sent exactly once: whether a failed write happened is a question only the
+caller (``apply``) can answer, by reading the object back.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from jhe_sync.errors import AuthError, ConfigError, ProtocolError, TransportError
+from jhe_sync.exchange.responses import error_for, one_line_reason, retry_after_seconds
+
+log = logging.getLogger("jhe_sync.exchange")
+
+TOKEN_PATH = "/o/token/"
+MAX_PAGE_SIZE = 1000
+"""The server's cap; a larger page_size is silently reduced to it."""
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+_MAX_PAGES = 100_000
+_REDACTED_QUERY_KEYS = frozenset({"email"})
+"""Query values kept out of logs: a patient's e-mail is personal data."""
+
+Params = Mapping[str, str | int]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How reads are retried: bounded attempts, exponential backoff with jitter (each
+    wait is between half and all of the exponential step, so threads that failed
+    together do not retry together).
+
+    ``max_retry_after`` caps how long a server's ``Retry-After`` can make us wait.
+    """
+
+    attempts: int = 5
+    backoff: float = 0.25
+    max_backoff: float = 8.0
+    max_retry_after: float = 60.0
+
+    def delay(self, attempt: int, jitter: float) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
+        ceiling = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
+        return ceiling * (0.5 + jitter / 2)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A successful answer to a write: its status and decoded JSON body (None if empty)."""
+
+    status: int
+    data: Any
+
+
+class Exchange:
+    """A connection to one exchange, with its credentials. Thread-safe; close it after use.
+
+    ``transport`` is the seam for tests and ``--url local`` (the emulator in process);
+    ``sleep`` is called for every backoff, so tests need not wait; ``page_size`` is
+    the page size asked for on paginated lists (smaller only in tests).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        if not token and not (client_id and client_secret):
+            raise ConfigError("an Exchange needs a token, or a client id and secret")
+        self.base_url = base_url.rstrip("/")
+        self.retry = retry or RetryPolicy()
+        self.page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+        self.sleep = sleep
+        self._jitter = jitter
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._token = token
+        self._token_generation = 0
+        self._token_lock = threading.Lock()
+        self._count_lock = threading.Lock()
+        self._requests = 0
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            transport=transport,
+            timeout=timeout,
+            verify=True,
+            follow_redirects=False,
+            headers={"Accept": "application/json", "User-Agent": "jhe-sync"},
+        )
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Exchange:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Exchange({self.base_url!r})"
+
+    @property
+    def request_count(self) -> int:
+        """HTTP requests sent so far (token requests and retries included)."""
+        return self._requests
+
+    # -- reads -----------------------------------------------------------------------
+
+    def get(self, path: str, params: Params | None = None) -> Any:
+        """GET a JSON document, retrying connection errors, 5xx and 429."""
+        response = self._with_retries("GET", path, params)
+        return _json(response, "GET", path)
+
+    def get_all(self, path: str, params: Params | None = None) -> list[Any]:
+        """Every item of a list, page after page; a bare array is returned as it is.
+
+        Pages are asked for by number rather than by following ``next``: the server
+        builds ``next`` from the request's Host header, and a token must never be
+        sent to a host the user did not name.
+        """
+        base = {**(params or {}), "page_size": self.page_size}
+        items: list[Any] = []
+        for page in range(1, _MAX_PAGES):
+            query = base if page == 1 else {**base, "page": page}
+            data = self.get(path, query)
+            if isinstance(data, list) and page == 1:
+                return data
+            results = data.get("results") if isinstance(data, dict) else None
+            if not isinstance(results, list):
+                raise ProtocolError(
+                    f"GET {path}: expected a list or a page of results, got {_kind(data)}"
+                )
+            items.extend(results)
+            if not data.get("next") or not results:
+                return items
+        raise ProtocolError(f"GET {path}: more than {_MAX_PAGES} pages")
+
+    # -- writes ----------------------------------------------------------------------
+
+    def write(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Reply:
+        """Send one write, once. Errors are typed; a 401 is retried once with a new token
+        (a 401 means the request was not processed)."""
+        response = self._send(method, path, None, body)
+        if response.status_code >= 400:
+            raise error_for(method, path, response)
+        return Reply(response.status_code, _json(response, method, path))
+
+    # -- the request path ------------------------------------------------------------
+
+    def _with_retries(self, method: str, path: str, params: Params | None) -> httpx.Response:
+        policy = self.retry
+        for attempt in range(1, policy.attempts + 1):
+            last = attempt == policy.attempts
+            try:
+                response = self._send(method, path, params, None)
+            except TransportError as error:
+                if last:
+                    raise
+                self._pause(
+                    method, path, attempt, policy.delay(attempt, self._jitter()), str(error)
+                )
+                continue
+            status = response.status_code
+            if status == 429 or status >= 500:
+                if last:
+                    raise error_for(method, path, response)
+                delay = policy.delay(attempt, self._jitter())
+                if status == 429:
+                    wanted = retry_after_seconds(response)
+                    if wanted is not None:
+                        delay = min(wanted, policy.max_retry_after)
+                self._pause(method, path, attempt, delay, f"{status} {one_line_reason(response)}")
+                continue
+            if status >= 400:
+                raise error_for(method, path, response)
+            return response
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _pause(self, method: str, path: str, attempt: int, delay: float, why: str) -> None:
+        log.debug(
+            "retrying %s %s in %.2f s (attempt %d of %d failed: %s)",
+            method,
+            path,
+            delay,
+            attempt,
+            self.retry.attempts,
+            why,
+        )
+        self.sleep(delay)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        params: Params | None,
+        body: Mapping[str, Any] | None,
+    ) -> httpx.Response:
+        """One request with the current token; on a 401, one more with a fresh token."""
+        token, generation = self._current_token()
+        response = self._raw(method, path, params, body, token)
+        if response.status_code == 401 and self._can_refresh():
+            log.debug("%s %s answered 401: getting a new token", method, path)
+            token, _ = self._refresh_token(generation)
+            response = self._raw(method, path, params, body, token)
+        if response.status_code == 401 and not self._can_refresh():
+            raise AuthError(
+                method,
+                path,
+                401,
+                f"{one_line_reason(response)} (the token was refused: it may have expired or "
+                "been revoked; use JHE_CLIENT_ID and JHE_CLIENT_SECRET to get fresh tokens)",
+            )
+        return response
+
+    def _raw(
+        self,
+        method: str,
+        path: str,
+        params: Params | None,
+        body: Mapping[str, Any] | None,
+        token: str,
+    ) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"}
+        return self._timed(
+            method,
+            path,
+            params,
+            lambda: self._http.request(
+                method, path, params=dict(params) if params else None, json=body, headers=headers
+            ),
+        )
+
+    def _timed(
+        self,
+        method: str,
+        path: str,
+        params: Params | None,
+        send: Callable[[], httpx.Response],
+    ) -> httpx.Response:
+        shown = _display(path, params)
+        with self._count_lock:
+            self._requests += 1
+        started = time.perf_counter()
+        try:
+            response = send()
+        except httpx.TransportError as error:
+            elapsed = (time.perf_counter() - started) * 1000
+            log.info("%s %s -> %s (%.0f ms)", method, shown, type(error).__name__, elapsed)
+            raise TransportError(
+                f"{method} {path}: no answer from the exchange ({_transport_reason(error)})"
+            ) from None
+        elapsed = (time.perf_counter() - started) * 1000
+        log.info("%s %s -> %d (%.0f ms)", method, shown, response.status_code, elapsed)
+        return response
+
+    # -- tokens ----------------------------------------------------------------------
+
+    def _can_refresh(self) -> bool:
+        return bool(self._client_id and self._client_secret)
+
+    def _current_token(self) -> tuple[str, int]:
+        with self._token_lock:
+            if self._token is None:
+                self._token = self._fetch_token()
+                self._token_generation += 1
+            return self._token, self._token_generation
+
+    def _refresh_token(self, seen_generation: int) -> tuple[str, int]:
+        """A new token, unless another thread already replaced the one that failed."""
+        with self._token_lock:
+            if self._token_generation == seen_generation or self._token is None:
+                self._token = self._fetch_token()
+                self._token_generation += 1
+            return self._token, self._token_generation
+
+    def _fetch_token(self) -> str:
+        """A token by the client-credentials grant: HTTP Basic, form-encoded."""
+        assert self._client_id and self._client_secret
+        auth = httpx.BasicAuth(self._client_id, self._client_secret)
+        policy = self.retry
+        for attempt in range(1, policy.attempts + 1):
+            last = attempt == policy.attempts
+            try:
+                response = self._timed(
+                    "POST",
+                    TOKEN_PATH,
+                    None,
+                    lambda: self._http.post(
+                        TOKEN_PATH, data={"grant_type": "client_credentials"}, auth=auth
+                    ),
+                )
+            except TransportError:
+                if last:
+                    raise
+                self._pause(
+                    "POST", TOKEN_PATH, attempt, policy.delay(attempt, self._jitter()), "no answer"
+                )
+                continue
+            status = response.status_code
+            if (status == 429 or status >= 500) and not last:
+                self._pause(
+                    "POST", TOKEN_PATH, attempt, policy.delay(attempt, self._jitter()), str(status)
+                )
+                continue
+            if status in (400, 401):
+                raise AuthError(
+                    "POST",
+                    TOKEN_PATH,
+                    status,
+                    f"{one_line_reason(response)}: the exchange refused the client id and secret; "
+                    "check JHE_CLIENT_ID and JHE_CLIENT_SECRET",
+                )
+            if status >= 400:
+                raise error_for("POST", TOKEN_PATH, response)
+            data = _json(response, "POST", TOKEN_PATH)
+            token = data.get("access_token") if isinstance(data, dict) else None
+            if not isinstance(token, str) or not token:
+                raise ProtocolError(f"POST {TOKEN_PATH}: the answer holds no access_token")
+            return token
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _json(response: httpx.Response, method: str, path: str) -> Any:
+    if response.status_code == 204 or not response.content.strip():
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        content_type = response.headers.get("content-type", "no content type")
+        raise ProtocolError(
+            f"{method} {path} answered {response.status_code} with something that is not JSON "
+            f"({content_type})"
+        ) from None
+
+
+def _display(path: str, params: Params | None) -> str:
+    if not params:
+        return path
+    shown = "&".join(
+        f"{key}=<redacted>" if key in _REDACTED_QUERY_KEYS else urlencode({key: value})
+        for key, value in params.items()
+    )
+    return f"{path}?{shown}"
+
+
+def _transport_reason(error: httpx.TransportError) -> str:
+    if isinstance(error, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(error, httpx.ConnectError):
+        return "could not connect"
+    if isinstance(error, httpx.RemoteProtocolError):
+        return "the connection was dropped"
+    return type(error).__name__
+
+
+def _kind(data: object) -> str:
+    return "nothing" if data is None else type(data).__name__

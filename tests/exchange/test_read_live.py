@@ -1,0 +1,248 @@
+"""The live snapshot reads what the spec needs, and only that."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from jhe_sync.exchange.client import Exchange
+from jhe_sync.exchange.live import StudyLinks
+from jhe_sync.exchange.read import read_consents, read_live, read_study
+from jhe_sync.spec.models import Desired, OrganizationSettings, PatientRef, StudySpec
+
+Connect = Callable[..., Exchange]
+PETER, PAMELA, PERCY = (
+    "ll_patient_peter@example.com",
+    "ll_patient_pamela@example.com",
+    "npl_patient_percy@example.com",
+)
+
+
+def study(
+    key: str, name: str, organization: int | str = "Lifespan Lab", **fields: Any
+) -> StudySpec:
+    return StudySpec(
+        key=key, name=name, description=f"{name}.", organization=organization, **fields
+    )
+
+
+def desired(*studies: StudySpec, organizations: tuple[OrganizationSettings, ...] = ()) -> Desired:
+    return Desired(studies=list(studies), organizations=list(organizations))
+
+
+def reads(app: Any) -> Counter[str]:
+    return Counter(f"{s.method} {s.path}" for s in app.seen)
+
+
+SMALL_ESTATE = desired(
+    study(
+        "bp-hr",
+        "Lifespan Study on BP & HR",
+        scope_requests=["omh:blood-pressure:4.0"],
+        data_sources=["CareX"],
+        patients=[PatientRef(email=PETER), PatientRef(email=PAMELA)],
+    ),
+    study("new", "A New Study", scope_requests=["omh:heart-rate:2.0"]),
+    study("bp", "Lifespan Study on BP", organization=20003),
+)
+
+
+def test_a_snapshot_of_a_small_estate_makes_exactly_these_ten_requests(
+    emulator: Any, scripted: Any, connect: Connect
+) -> None:
+    app = scripted(emulator)
+    read_live(connect(app), SMALL_ESTATE)
+    assert reads(app) == Counter(
+        {
+            "POST /o/token/": 1,
+            "GET /api/v1/users/profile": 1,
+            "GET /api/v1/organizations": 1,
+            "GET /api/v1/data_sources/all_scopes": 1,
+            "GET /api/v1/data_sources": 1,
+            "GET /api/v1/studies": 1,
+            "GET /api/v1/patients": 1,
+            "GET /api/v1/studies/30001/scope_requests": 1,
+            "GET /api/v1/studies/30001/data_sources": 1,
+            "GET /api/v1/studies/30001/patients": 1,
+        }
+    )
+    assert len(app.seen) == 10
+
+
+@pytest.mark.parametrize("studies", [1, 3, 6])
+def test_each_fully_managed_study_costs_four_reads(
+    emulator: Any, scripted: Any, connect: Connect, studies: int
+) -> None:
+    exchange = connect(emulator)
+    names = [f"Study {n}" for n in range(studies)]
+    for name in names:
+        exchange.write(
+            "POST", "/api/v1/studies", {"name": name, "description": "d", "organization": 20003}
+        )
+    app = scripted(emulator)
+    spec = desired(
+        *(
+            study(f"s{n}", name, scope_requests=[], data_sources=[], clients=[], patients=[])
+            for n, name in enumerate(names)
+        )
+    )
+    read_live(connect(app), spec)
+    # token, profile, organizations, 3 catalogues, the studies and patients of 20003
+    assert len(app.seen) == 8 + 4 * studies
+
+
+def test_the_snapshot_holds_the_studies_links_and_patients_the_spec_needs(
+    exchange: Exchange,
+) -> None:
+    live = read_live(exchange, SMALL_ESTATE)
+    assert live.caller.email == "manager_mary@example.com"
+    assert live.organizations[20003].role == "manager"
+    assert {30001, 30002} <= set(live.studies)
+    assert live.links[30001] == StudyLinks(
+        scope_ids=frozenset({50002, 50004, 50011}),
+        data_source_ids=frozenset({70001, 70005}),
+        patient_ids=frozenset({40001, 40002}),
+    )
+    assert live.links[30002] == StudyLinks()
+    assert live.data_sources[70001].supported_scope_ids == frozenset({50002, 50004})
+    assert {40001, 40002} <= set(live.patients)
+    assert live.read_organization_ids == frozenset({20003})
+
+
+def test_a_study_whose_spec_omits_patients_gets_no_enrollment_read(
+    emulator: Any, scripted: Any, connect: Connect
+) -> None:
+    app = scripted(emulator)
+    read_live(connect(app), desired(study("bp-hr", "Lifespan Study on BP & HR", scope_requests=[])))
+    assert not app.requests("GET", "/api/v1/studies/30001/patients")
+    assert not app.requests("GET", "/api/v1/patients")
+
+
+def test_no_clients_in_the_spec_means_no_client_catalogue_read(
+    emulator: Any, scripted: Any, connect: Connect
+) -> None:
+    app = scripted(emulator)
+    read_live(connect(app), SMALL_ESTATE)
+    assert not app.requests("GET", "/api/v1/clients")
+
+
+def test_an_unknown_organization_is_left_to_the_resolver(
+    emulator: Any, scripted: Any, connect: Connect
+) -> None:
+    app = scripted(emulator)
+    live = read_live(
+        connect(app), desired(study("x", "X", organization="No Such Lab", scope_requests=[]))
+    )
+    assert not app.requests("GET", "/api/v1/studies")
+    assert live.read_organization_ids == frozenset()
+
+
+def test_an_organization_path_names_the_organization_to_read(
+    emulator: Any, scripted: Any, connect: Connect
+) -> None:
+    app = scripted(emulator)
+    spec = desired(study("x", "X", organization="Planetary Research Institute/Lifespan Lab"))
+    live = read_live(connect(app), spec)
+    assert live.read_organization_ids == frozenset({20003})
+
+
+def test_a_pinned_study_outside_the_listed_organizations_is_read_by_id(
+    emulator: Any, scripted: Any, connect: Connect
+) -> None:
+    exchange = connect(emulator)
+    created = exchange.write(
+        "POST",
+        "/api/v1/studies",
+        {"name": "Parent study", "description": "d", "organization": 20001},
+    ).data["id"]
+    app = scripted(emulator)
+    live = read_live(
+        connect(app), desired(study("p", "Parent study", id=created, scope_requests=[]))
+    )
+    assert live.studies[created].organization_id == 20001
+    assert app.requests("GET", f"/api/v1/studies/{created}")
+    assert live.links[created].scope_ids == frozenset()
+
+
+def test_a_pinned_study_the_server_answers_403_for_is_missing(exchange: Exchange) -> None:
+    live = read_live(exchange, desired(study("gone", "Gone", id=999999, scope_requests=[])))
+    assert 999999 not in live.studies
+    assert 999999 not in live.links
+
+
+def test_a_previous_name_finds_the_study_to_rename(exchange: Exchange) -> None:
+    spec = desired(
+        study("bp", "Renamed BP", previous_names=["Lifespan Study on BP"], scope_requests=[])
+    )
+    live = read_live(exchange, spec)
+    assert live.links[30002].scope_ids == frozenset({50002, 50011})
+
+
+def test_a_patient_of_another_organization_is_found_by_a_global_lookup(
+    emulator: Any, scripted: Any, connect: Connect
+) -> None:
+    app = scripted(emulator)
+    spec = desired(study("bp-hr", "Lifespan Study on BP & HR", patients=[PatientRef(email=PERCY)]))
+    live = read_live(connect(app), spec)
+    assert live.patients[40003].organization_ids == frozenset({20007})
+    [lookup] = app.requests("GET", "/api/v1/patients/global_lookup")
+    assert "email=" in lookup.query
+
+
+def test_a_known_patient_needs_no_lookup(emulator: Any, scripted: Any, connect: Connect) -> None:
+    app = scripted(emulator)
+    read_live(connect(app), SMALL_ESTATE)
+    assert not app.requests("GET", "/api/v1/patients/global_lookup")
+
+
+def test_unlisted_studies_of_a_pruned_organization_have_their_enrollments_read(
+    emulator: Any, scripted: Any, connect: Connect
+) -> None:
+    app = scripted(emulator)
+    spec = desired(
+        study("bp-hr", "Lifespan Study on BP & HR"),
+        organizations=(OrganizationSettings(organization="Lifespan Lab", prune=True),),
+    )
+    live = read_live(connect(app), spec)
+    assert live.links[30002] == StudyLinks(patient_ids=frozenset({40001, 40002}))
+    assert live.links[30001] == StudyLinks()
+
+
+def test_a_study_to_delete_has_its_enrollments_read_for_the_impact(exchange: Exchange) -> None:
+    live = read_live(exchange, desired(study("bp", "Lifespan Study on BP", state="absent")))
+    assert live.links[30002] == StudyLinks(patient_ids=frozenset({40001, 40002}))
+
+
+def test_reading_one_at_a_time_gives_the_same_snapshot(emulator: Any, connect: Connect) -> None:
+    one = read_live(connect(emulator), SMALL_ESTATE, parallelism=1)
+    many = read_live(connect(emulator), SMALL_ESTATE, parallelism=8)
+    assert one == many
+
+
+def test_read_study_reads_the_link_sets_asked_for(exchange: Exchange) -> None:
+    found, links = read_study(exchange, 30001, links=("scope", "client"))
+    assert found is not None and found.name == "Lifespan Study on BP & HR"
+    assert links == StudyLinks(
+        scope_ids=frozenset({50002, 50004, 50011}), client_ids=frozenset({1, 3})
+    )
+
+
+def test_read_study_of_an_inaccessible_study_is_none(exchange: Exchange) -> None:
+    assert read_study(exchange, 30003) == (None, StudyLinks())
+
+
+def test_read_consents_fills_each_patients_answers(exchange: Exchange) -> None:
+    live = read_live(exchange, SMALL_ESTATE)
+    read_consents(exchange, live, [40001, 40002])
+    assert any(c.study_id == 30001 and c.consented for c in live.consents[40001])
+
+
+def test_consents_the_caller_may_not_read_are_left_out_not_shown_as_none(
+    exchange: Exchange,
+) -> None:
+    live = read_live(exchange, SMALL_ESTATE)
+    read_consents(exchange, live, [40003])
+    assert 40003 not in live.consents
