@@ -1,0 +1,413 @@
+"""Executing a plan: exactly the planned calls, in an order the server accepts,
+converging through faults without duplicating or destroying anything.
+
+A study's changes run one after another in ``ChangeKind`` order (create, update, add
+data sources, scope requests, clients, enroll; then unenroll, removals, delete);
+different studies run concurrently. Every write is sent once. When it fails:
+
+- 429: the server did not process it; wait ``Retry-After`` and send it again;
+- other 4xx: a definite refusal; the change fails with the server's reason;
+- 5xx, a timeout or a dropped connection: the write may or may not have happened
+  (this API answers 500 after committing, and enrolls the ids before a bad one), so
+  the object is read back first, and only what did not happen is sent again.
+
+A study whose create or update failed has its other changes skipped: they would act
+on a study that is not what the plan expected.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from jhe_sync.apply.journal import Journal
+from jhe_sync.apply.results import ApplyResult, ChangeResult, Outcome
+from jhe_sync.errors import (
+    ExchangeError,
+    JheSyncError,
+    ProtocolError,
+    RateLimited,
+    ServerError,
+    TransportError,
+)
+from jhe_sync.exchange import parse
+from jhe_sync.exchange.client import Exchange, Reply
+from jhe_sync.exchange.read import (
+    API,
+    LinkKind,
+    read_enrollments,
+    read_link_ids,
+    read_organization_studies,
+    read_study_fields,
+)
+from jhe_sync.plan.change import Call, Change, ChangeKind, SafetyPolicy
+from jhe_sync.plan.plan import Plan
+
+log = logging.getLogger("jhe_sync.apply")
+
+ENROLL_CHUNK = 100
+"""Patient ids per enrollment request."""
+
+MAX_AMBIGUOUS_ATTEMPTS = 4
+"""Sends of one write whose outcome stayed unknown (each followed by a read-back)."""
+
+MAX_RATE_LIMITED_ATTEMPTS = 6
+"""Sends of one write answered 429 (never processed) before giving up."""
+
+_AMBIGUOUS = (ServerError, TransportError, ProtocolError)
+"""Failures after which the write may have happened."""
+
+_LINK_KINDS: dict[ChangeKind, LinkKind] = {
+    ChangeKind.ADD_SCOPE: "scope",
+    ChangeKind.REMOVE_SCOPE: "scope",
+    ChangeKind.ADD_DATA_SOURCE: "data_source",
+    ChangeKind.REMOVE_DATA_SOURCE: "data_source",
+    ChangeKind.ADD_CLIENT: "client",
+    ChangeKind.REMOVE_CLIENT: "client",
+}
+
+_STUDY_FIELDS = {"name": "name", "description": "description", "icon_url": "icon_url"}
+
+
+def apply_plan(
+    exchange: Exchange,
+    plan: Plan,
+    policy: SafetyPolicy,
+    *,
+    parallelism: int = 8,
+    journal: TextIO | None = None,
+    on_progress: Callable[[ChangeResult], None] | None = None,
+    stop: threading.Event | None = None,
+    chunk_size: int = ENROLL_CHUNK,
+) -> ApplyResult:
+    """Make the plan's calls and report each change as done, failed or skipped.
+
+    Raises ``SafetyRefusal`` before any write when a safeguard refuses the plan.
+    Returns an ``ApplyResult``; ``result.ok`` is False for a partial apply (the CLI
+    exits 1), and rerunning the same spec converges. ``stop`` (set on SIGINT/SIGTERM)
+    lets the calls in flight finish and skips the rest. Never prints.
+    """
+    plan.raise_if_unsafe(policy)
+    run = _Run(
+        exchange=exchange,
+        journal=Journal(journal),
+        stop=stop or threading.Event(),
+        progress=on_progress,
+        chunk_size=max(1, chunk_size),
+    )
+    groups = plan.by_study()
+    results: list[ChangeResult] = []
+    if groups:
+        workers = max(1, min(parallelism, len(groups)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="jhe-apply") as pool:
+            futures = [pool.submit(_StudyRun(run, changes).execute) for changes in groups.values()]
+            for future in futures:
+                results.extend(future.result())
+    position = {id(change): index for index, change in enumerate(plan.changes)}
+    results.sort(key=lambda r: position[id(r.change)])
+    return ApplyResult(tuple(results), interrupted=run.stop.is_set(), writes=run.writes)
+
+
+class _Interrupted(Exception):
+    """Stop was asked for between two requests of one change."""
+
+
+class _Unconfirmed(JheSyncError):
+    """A write's outcome stayed unknown: it failed ambiguously and reading back failed."""
+
+
+class _Conflict(JheSyncError):
+    """Reading back after a fault found a state the plan did not expect; nothing more is sent."""
+
+
+@dataclass
+class _Run:
+    """What the studies of one apply share: the exchange, journal, stop flag, counters."""
+
+    exchange: Exchange
+    journal: Journal
+    stop: threading.Event
+    progress: Callable[[ChangeResult], None] | None
+    chunk_size: int
+    writes: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _members: dict[int, frozenset[int]] = field(default_factory=dict)
+    _member_locks: dict[int, threading.Lock] = field(default_factory=dict)
+
+    def report(self, result: ChangeResult) -> None:
+        log.debug("%s", result)
+        if self.progress is not None:
+            with self._lock:
+                self.progress(result)
+
+    def counted(self) -> None:
+        with self._lock:
+            self.writes += 1
+
+    def wait(self, seconds: float) -> None:
+        """Back off; a stop request cuts the wait short (the retry is then not made)."""
+        if seconds <= 0:
+            return
+        if self.exchange.sleep is time.sleep:
+            self.stop.wait(seconds)
+        else:
+            self.exchange.sleep(seconds)
+
+    def organization_members(self, organization_id: int) -> frozenset[int]:
+        """Patient ids of an organization, read once per apply (enrollment pre-check)."""
+        with self._lock:
+            lock = self._member_locks.setdefault(organization_id, threading.Lock())
+        with lock:
+            if organization_id not in self._members:
+                path = f"{API}/patients"
+                items = self.exchange.get_all(path, {"organization_id": organization_id})
+                found = parse.patients(items, f"GET {path}?organization_id={organization_id}")
+                self._members[organization_id] = frozenset(p.id for p in found)
+            return self._members[organization_id]
+
+
+class _StudyRun:
+    """One study's changes, in order, with the study id filled in after a create."""
+
+    def __init__(self, run: _Run, changes: Sequence[Change]) -> None:
+        self.run = run
+        self.exchange = run.exchange
+        self.changes = sorted(changes, key=lambda c: c.kind.rank)
+        self.study_id: int | None = self.changes[0].study_id if self.changes else None
+
+    def execute(self) -> list[ChangeResult]:
+        results: list[ChangeResult] = []
+        blocked = ""
+        for change in self.changes:
+            if self.run.stop.is_set():
+                result = self._result(change, Outcome.SKIPPED, "interrupted before it started")
+            elif blocked:
+                result = self._result(change, Outcome.SKIPPED, blocked)
+            else:
+                result = self._one(change)
+                if result.outcome is not Outcome.DONE and change.kind in (
+                    ChangeKind.CREATE_STUDY,
+                    ChangeKind.UPDATE_STUDY,
+                ):
+                    verb = "create" if change.kind is ChangeKind.CREATE_STUDY else "update"
+                    blocked = f"not attempted: the study {verb} did not succeed"
+            results.append(result)
+            self.run.report(result)
+        return results
+
+    def _one(self, change: Change) -> ChangeResult:
+        try:
+            note = self._perform(change)
+        except _Interrupted as stopped:
+            return self._result(change, Outcome.FAILED, f"interrupted: {stopped}")
+        except JheSyncError as error:
+            return self._result(change, Outcome.FAILED, str(error))
+        except Exception as error:  # one study's bug must not hide the other studies' results
+            log.debug("unexpected error applying %s", change.kind.value, exc_info=True)
+            return self._result(
+                change, Outcome.FAILED, f"unexpected {type(error).__name__}: {error}"
+            )
+        return self._result(change, Outcome.DONE, note)
+
+    def _result(self, change: Change, outcome: Outcome, reason: str = "") -> ChangeResult:
+        return ChangeResult(change, outcome, reason, self.study_id)
+
+    # -- one change ------------------------------------------------------------------
+
+    def _perform(self, change: Change) -> str:
+        """Make one change; returns a note for the report (how a fault was resolved)."""
+        kind = change.kind
+        if kind is ChangeKind.CREATE_STUDY:
+            return self._create(change)
+        study_id = self._study_id(change)
+        if kind is ChangeKind.UPDATE_STUDY:
+            call = _with_id(change.call(), study_id)
+            return self._write(change, call, lambda: self._updated(change, study_id))
+        if kind is ChangeKind.DELETE_STUDY:
+            call = _with_id(change.call(), study_id)
+            return self._write(
+                change, call, lambda: read_study_fields(self.exchange, study_id) is None
+            )
+        if kind in (ChangeKind.ENROLL, ChangeKind.UNENROLL):
+            return self._enrollments(change, study_id)
+        link_kind, link_id = _LINK_KINDS[kind], change.link_id
+        adding = not kind.destructive
+        call = _with_id(change.call(), study_id)
+
+        def done() -> bool:
+            present = link_id in read_link_ids(self.exchange, study_id, link_kind)
+            return present if adding else not present
+
+        return self._write(change, call, done)
+
+    def _study_id(self, change: Change) -> int:
+        study_id = self.study_id if self.study_id is not None else change.study_id
+        if study_id is None:
+            raise JheSyncError("the plan creates this study, but no create change ran before it")
+        return study_id
+
+    def _create(self, change: Change) -> str:
+        call = change.call()
+        name = next((f.after for f in change.fields if f.name == "name"), change.study_name)
+        adopted: list[int] = []
+
+        def committed() -> bool:
+            # The plan creates this study because no study of that name existed in the
+            # organization: one that exists now is the one this write created.
+            listed = read_organization_studies(self.exchange, change.organization_id)
+            named = sorted(s.id for s in listed if s.name.strip() == str(name).strip())
+            if len(named) > 1:
+                ids = ", ".join(map(str, named))
+                raise _Conflict(
+                    f'{len(named)} studies named "{name}" now exist in organization '
+                    f"{change.organization_id} (ids {ids}); not creating another"
+                )
+            adopted[:] = named
+            return bool(named)
+
+        reply = self._send(change, call, committed)
+        if reply is None:
+            self.study_id = adopted[0]
+            return f"the create committed despite the error; adopted study {adopted[0]}"
+        data = reply.data
+        self.study_id = parse.study(data, f"POST {call.path}").id
+        return ""
+
+    def _updated(self, change: Change, study_id: int) -> bool:
+        current = read_study_fields(self.exchange, study_id)
+        if current is None:
+            return False
+        return all(
+            getattr(current, _STUDY_FIELDS[f.name]) == f.after
+            for f in change.fields
+            if f.name in _STUDY_FIELDS
+        )
+
+    def _enrollments(self, change: Change, study_id: int) -> str:
+        enrolling = change.kind is ChangeKind.ENROLL
+        wanted = list(dict.fromkeys(p.id for p in change.patients))
+        refused: list[int] = []
+        if enrolling:
+            # The server answers an outsider with a 500, after enrolling the ids before
+            # it: check membership first, and leave outsiders out of every request.
+            members = self.run.organization_members(change.organization_id)
+            refused = [pid for pid in wanted if pid not in members]
+            wanted = [pid for pid in wanted if pid in members]
+        sent = 0
+        for chunk in _chunks(wanted, self.run.chunk_size):
+            if self.run.stop.is_set():
+                verb = "enrolling" if enrolling else "unenrolling"
+                raise _Interrupted(f"after {verb} {sent} of {len(wanted)} patients")
+            self._enrollment_chunk(change, study_id, chunk, enrolling)
+            sent += len(chunk)
+        if refused:
+            labels = {p.id: p.label for p in change.patients}
+            who = ", ".join(
+                f"#{pid}" if labels.get(pid, f"#{pid}") == f"#{pid}" else f"{labels[pid]} (#{pid})"
+                for pid in refused
+            )
+            raise JheSyncError(
+                f"{len(refused)} not enrolled: not patients of organization "
+                f"{change.organization_id}: {who}; add them to the organization first"
+                + (f" ({sent} others were enrolled)" if sent else "")
+            )
+        return ""
+
+    def _enrollment_chunk(
+        self, change: Change, study_id: int, chunk: list[int], enrolling: bool
+    ) -> None:
+        method = "POST" if enrolling else "DELETE"
+        path = f"{API}/studies/{study_id}/patients"
+        remaining = list(chunk)
+
+        def settled() -> bool:
+            # Non-atomic on the server: ids before a failure may be in; send only the rest.
+            enrolled = {p.id for p in read_enrollments(self.exchange, study_id)}
+            remaining[:] = [pid for pid in remaining if (pid in enrolled) != enrolling]
+            return not remaining
+
+        self._send(change, lambda: Call(method, path, {"patient_ids": list(remaining)}), settled)
+
+    # -- the write loop --------------------------------------------------------------
+
+    def _write(self, change: Change, call: Call, done: Callable[[], bool]) -> str:
+        reply = self._send(change, call, done)
+        return "" if reply is not None else "confirmed by reading back after an error"
+
+    def _send(
+        self,
+        change: Change,
+        call: Call | Callable[[], Call],
+        done: Callable[[], bool],
+    ) -> Reply | None:
+        """Send a write; after an ambiguous failure read back (``done``) before any resend.
+
+        Returns the reply, or None when reading back showed the write had happened.
+        """
+        ambiguous = rate_limited = 0
+        while True:
+            request = call() if callable(call) else call
+            self.run.counted()
+            try:
+                reply = self.exchange.write(request.method, request.path, request.body)
+            except RateLimited as error:
+                self.run.journal.record(change, request, "rate_limited", error.status, error.reason)
+                rate_limited += 1
+                if rate_limited >= MAX_RATE_LIMITED_ATTEMPTS:
+                    raise
+                retry = self.exchange.retry
+                wait = (
+                    error.retry_after
+                    if error.retry_after is not None
+                    else retry.delay(rate_limited, random.random())
+                )
+                self._pause(min(wait, retry.max_retry_after), error)
+                continue
+            except _AMBIGUOUS as error:
+                status = error.status if isinstance(error, ExchangeError) else None
+                self.run.journal.record(change, request, "unknown", status, _reason(error))
+                ambiguous += 1
+                try:
+                    if done():
+                        return None
+                except _Conflict:
+                    raise
+                except JheSyncError as reading:
+                    raise _Unconfirmed(
+                        f"{error}; whether it happened is unknown: reading back failed: {reading}"
+                    ) from None
+                if ambiguous >= MAX_AMBIGUOUS_ATTEMPTS:
+                    raise
+                self._pause(self.exchange.retry.delay(ambiguous, random.random()), error)
+                continue
+            except ExchangeError as error:
+                self.run.journal.record(change, request, "refused", error.status, error.reason)
+                raise
+            self.run.journal.record(change, request, "ok", reply.status)
+            return reply
+
+    def _pause(self, seconds: float, after: JheSyncError) -> None:
+        if self.run.stop.is_set():
+            raise _Interrupted(f"before resending after: {after}")
+        self.run.wait(seconds)
+        if self.run.stop.is_set():
+            raise _Interrupted(f"before resending after: {after}")
+
+
+def _with_id(call: Call, study_id: int) -> Call:
+    return Call(call.method, call.path.replace("{study_id}", str(study_id)), call.body)
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _reason(error: JheSyncError) -> str:
+    return error.reason if isinstance(error, ExchangeError) else str(error)

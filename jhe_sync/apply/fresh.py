@@ -1,0 +1,97 @@
+"""Is a saved plan still current? Re-read every object it fingerprinted and compare.
+
+A saved plan records ``study:ID`` and ``organization:ID`` digests of what it read
+(``Live.study_fingerprint`` / ``Live.organization_fingerprint``). The digest of a
+study covers the link sets that were read for it, and the plan does not say which:
+this module reads the study and, if its fields alone do not explain the digest, all
+four link sets, then tries each subset (sixteen digests, no further request). A digest
+covers ``None`` for a set that was not read, so only the same subset with the same
+values can match: the check is exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from jhe_sync.errors import StalePlanError
+from jhe_sync.exchange.client import Exchange
+from jhe_sync.exchange.live import Caller, Live, StudyLinks
+from jhe_sync.exchange.read import (
+    ALL_LINKS,
+    LINK_FIELDS,
+    bind,
+    gather,
+    read_link_ids,
+    read_organization_studies,
+    read_study_fields,
+)
+from jhe_sync.plan.plan import Plan
+
+_NOBODY = Caller(id=0, email="")
+
+
+def check_fresh(exchange: Exchange, plan: Plan, parallelism: int = 8) -> None:
+    """Raise ``StalePlanError`` naming every object that changed since ``plan`` was made."""
+    checks: dict[str, Callable[[], bool]] = {}
+    for key, digest in plan.fingerprints.items():
+        kind, _, raw_id = key.partition(":")
+        if not raw_id.isdigit() or kind not in ("study", "organization"):
+            raise StalePlanError(f"the plan records an unknown object {key!r}; plan again")
+        check = _study_is_unchanged if kind == "study" else _organization_is_unchanged
+        checks[key] = bind(check, exchange, int(raw_id), digest)
+    fresh = gather(parallelism, checks)
+    changed = sorted((key for key, ok in fresh.items() if not ok), key=_order)
+    if changed:
+        raise StalePlanError(
+            f"the plan is stale: {_names(changed)} changed since it was planned; plan again"
+        )
+
+
+def _study_is_unchanged(exchange: Exchange, study_id: int, digest: str) -> bool:
+    study = read_study_fields(exchange, study_id)
+    live = Live(caller=_NOBODY, studies={study_id: study} if study else {})
+    if live.study_fingerprint(study_id) == digest:
+        return True
+    if study is None:
+        return False
+    # The fingerprint of a study with no link read holds StudyLinks() rather than None.
+    live.links[study_id] = StudyLinks()
+    if live.study_fingerprint(study_id) == digest:
+        return True
+    everything = StudyLinks(
+        **{LINK_FIELDS[kind]: read_link_ids(exchange, study_id, kind) for kind in ALL_LINKS}
+    )
+    for mask in range(1, 1 << len(ALL_LINKS)):
+        chosen = {
+            LINK_FIELDS[kind]: getattr(everything, LINK_FIELDS[kind])
+            for bit, kind in enumerate(ALL_LINKS)
+            if mask & (1 << bit)
+        }
+        live.links[study_id] = replace(StudyLinks(), **chosen)
+        if live.study_fingerprint(study_id) == digest:
+            return True
+    return False
+
+
+def _organization_is_unchanged(exchange: Exchange, organization_id: int, digest: str) -> bool:
+    listed = read_organization_studies(exchange, organization_id)
+    live = Live(caller=_NOBODY, studies={s.id: s for s in listed})
+    return live.organization_fingerprint(organization_id) == digest
+
+
+def _order(key: str) -> tuple[int, int]:
+    kind, _, raw_id = key.partition(":")
+    return (0 if kind == "study" else 1, int(raw_id))
+
+
+def _names(keys: list[str]) -> str:
+    studies = [key.partition(":")[2] for key in keys if key.startswith("study:")]
+    organizations = [key.partition(":")[2] for key in keys if key.startswith("organization:")]
+    parts = []
+    if studies:
+        parts.append(("study " if len(studies) == 1 else "studies ") + ", ".join(studies))
+    if organizations:
+        noun = "organization " if len(organizations) == 1 else "organizations "
+        parts.append(noun + ", ".join(organizations))
+    return " and ".join(parts)
