@@ -1,0 +1,295 @@
+"""``export``: the live studies the caller can see, written as spec files.
+
+Teams adopt studies made in the console by exporting them and committing the files.
+The test of an export is that ``plan`` on it, against the same exchange, shows no
+changes: each study is pinned by ``id``, every link list is written out in full (so
+it is managed, and an empty list means none), and every name is one the plan's
+resolver reads back as the same object (see ``references``). The files are validated
+with the spec loader before they are returned.
+
+Reads, for N studies (pages of long lists aside): the organizations, the scope
+catalogue, the data sources, the clients and ``GET /studies`` (every study of every
+organization the caller belongs to) at once; then per study its scope requests, data
+sources and clients, and its enrolled patients unless ``include_patients`` is false:
+5 + 4N requests (5 + 3N without patients), ``parallelism`` at a time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from jhe_sync.errors import ConfigError, Problem, SpecError
+from jhe_sync.exchange.client import Exchange
+from jhe_sync.exchange.live import Live, Patient, Study, StudyLinks
+from jhe_sync.exchange.read import (
+    LINK_FIELDS,
+    LinkKind,
+    bind,
+    gather,
+    read_enrollments,
+    read_link_ids,
+)
+from jhe_sync.lifecycle.references import References
+from jhe_sync.lifecycle.snapshot import read_parts
+from jhe_sync.lifecycle.spec_text import DEFAULT_SCHEMA_URL, spec_file_text
+from jhe_sync.plan.lookup import OrganizationFinder, Unresolved
+from jhe_sync.spec.loader import SpecSource, load_desired
+from jhe_sync.spec.models import URL_PATTERN, slug
+
+_LINKS: tuple[LinkKind, ...] = ("scope", "data_source", "client")
+
+
+def export_specs(
+    exchange: Exchange,
+    organizations: Sequence[str | int] = (),
+    study_ids: Sequence[int] = (),
+    include_patients: bool = True,
+    parallelism: int = 8,
+    schema_url: str = DEFAULT_SCHEMA_URL,
+) -> dict[str, str]:
+    """Spec files for the live studies the caller can see: file name -> YAML text.
+
+    One file per organization (``<slug of its name>.yaml``). Without filters, every
+    study of every organization the caller belongs to; ``organizations`` (ids, names or
+    paths) and ``study_ids`` select studies, and a study is exported when either
+    selects it. With ``include_patients=False`` no study has a ``patients`` list, so
+    enrollments stay unmanaged. Raises ``ConfigError`` for an organization reference
+    that names none, or a study id the caller cannot see.
+    """
+    live = read_estate(exchange, organizations, study_ids, include_patients, parallelism)
+    files = render_estate(live, include_patients, schema_url)
+    _check_valid(files)
+    return files
+
+
+def read_estate(
+    exchange: Exchange,
+    organizations: Sequence[str | int] = (),
+    study_ids: Sequence[int] = (),
+    include_patients: bool = True,
+    parallelism: int = 8,
+) -> Live:
+    """A snapshot of the selected studies with all their link sets (enrollments too,
+    unless ``include_patients`` is false) and the catalogue their names come from."""
+    live = read_parts(
+        exchange, ("organizations", "scopes", "data_sources", "clients", "studies"), parallelism
+    )
+    selected = _selected(live, organizations, study_ids)
+    live.studies = {study.id: study for study in selected}
+    live.read_organization_ids = frozenset(study.organization_id for study in selected)
+    kinds: tuple[LinkKind, ...] = (*_LINKS, "patient") if include_patients else _LINKS
+    reads: dict[tuple[int, LinkKind], Callable[[], frozenset[int] | list[Patient]]] = {
+        (study.id, kind): (
+            bind(read_enrollments, exchange, study.id)
+            if kind == "patient"
+            else bind(read_link_ids, exchange, study.id, kind)
+        )
+        for study in selected
+        for kind in kinds
+    }
+    answers = gather(parallelism, reads)
+    for study in selected:
+        values: dict[str, frozenset[int]] = {}
+        for kind in kinds:
+            answer = answers[(study.id, kind)]
+            if isinstance(answer, list):
+                live.patients.update((p.id, p) for p in answer)
+                answer = frozenset(p.id for p in answer)
+            values[LINK_FIELDS[kind]] = answer
+        live.links[study.id] = StudyLinks(**values)
+    return live
+
+
+def render_estate(
+    live: Live, include_patients: bool = True, schema_url: str = DEFAULT_SCHEMA_URL
+) -> dict[str, str]:
+    """The spec files for every study of ``live`` (no I/O): file name -> text, sorted."""
+    references = References(live)
+    keys = study_keys(live.studies.values())
+    by_organization: dict[int, list[Study]] = defaultdict(list)
+    for study in live.studies.values():
+        by_organization[study.organization_id].append(study)
+    names = file_names(live, by_organization)
+    files = {}
+    for organization_id, studies in by_organization.items():
+        entries = [
+            study_entry(live, references, study, keys[study.id], include_patients)
+            for study in sorted(studies, key=lambda s: (s.name.casefold(), s.name, s.id))
+        ]
+        organization = live.organizations.get(organization_id)
+        title = (
+            f'"{organization.name}" (organization {organization_id})'
+            if organization is not None
+            else f"organization {organization_id}"
+        )
+        files[names[organization_id]] = spec_file_text(
+            entries, organization=title, include_patients=include_patients, schema_url=schema_url
+        )
+    return dict(sorted(files.items()))
+
+
+def study_entry(
+    live: Live, references: References, study: Study, key: str, include_patients: bool
+) -> tuple[dict[str, Any], list[str]]:
+    """One study as a spec mapping (keys in the spec's order), and the notes to write
+    above it about what the spec format could not hold exactly."""
+    links = live.links.get(study.id) or StudyLinks()
+    notes: list[str] = []
+    entry: dict[str, Any] = {
+        "key": key,
+        "id": study.id,
+        "name": study.name.strip(),
+        "description": study.description,
+        "organization": references.organization(study.organization_id),
+    }
+    icon = (study.icon_url or "").strip()
+    if icon and _URL.fullmatch(icon):
+        entry["icon_url"] = icon
+    elif icon:
+        notes.append(
+            "the live icon URL is not an http(s) URL, which the spec format cannot hold: "
+            "plan will propose removing it"
+        )
+    scopes = []
+    for scope_id in sorted(links.scope_ids or ()):
+        code = references.scope(scope_id)
+        if code is None:
+            notes.append(
+                f"scope {scope_id} has no code or text that names it alone; it is left out, "
+                "so plan will propose removing it"
+            )
+        else:
+            scopes.append(code)
+    entry["scope_requests"] = sorted(scopes, key=_text_order)
+    entry["data_sources"] = sorted(
+        (references.data_source(i) for i in links.data_source_ids or ()), key=_text_order
+    )
+    entry["clients"] = sorted(
+        (references.client(i) for i in links.client_ids or ()), key=_text_order
+    )
+    if include_patients:
+        enrolled = [live.patients.get(i) or Patient(i, None) for i in links.patient_ids or ()]
+        entry["patients"] = sorted((references.patient(p) for p in enrolled), key=_patient_order)
+    return entry, notes
+
+
+def study_keys(studies: Iterable[Study]) -> dict[int, str]:
+    """Study id -> its key: the slug of its name, with ``-<id>`` added wherever two
+    studies (in any organization) would share one."""
+    studies = list(studies)
+    counts: dict[str, int] = defaultdict(int)
+    for study in studies:
+        counts[slug(study.name)] += 1
+    keys = {
+        s.id: slug(s.name) if counts[slug(s.name)] == 1 else f"{slug(s.name)}-{s.id}"
+        for s in studies
+    }
+    taken: dict[str, int] = defaultdict(int)
+    for key in keys.values():
+        taken[key] += 1
+    # a name like "Pilot 30001" can still meet "Pilot"'s "pilot-30001"
+    return {i: key if taken[key] == 1 else f"study-{i}" for i, key in keys.items()}
+
+
+def file_names(live: Live, by_organization: Mapping[int, Iterable[Study]]) -> dict[int, str]:
+    """Organization id -> ``<slug of its name>.yaml``; ``-<id>`` added when two share one."""
+    slugs = {
+        org_id: slug(live.organizations[org_id].name)
+        if org_id in live.organizations
+        else "organization"
+        for org_id in by_organization
+    }
+    counts: dict[str, int] = defaultdict(int)
+    for value in slugs.values():
+        counts[value] += 1
+    return {
+        org_id: f"{value}.yaml" if counts[value] == 1 else f"{value}-{org_id}.yaml"
+        for org_id, value in slugs.items()
+    }
+
+
+def write_export(
+    files: Mapping[str, str], out_dir: str | Path, overwrite: bool = False
+) -> list[Path]:
+    """Write the exported files into ``out_dir`` (created if missing); the paths written.
+
+    Refuses, before writing anything, when a file already exists, unless ``overwrite``:
+    an export must not silently replace a spec someone edited.
+    """
+    directory = Path(out_dir)
+    paths = [directory / name for name in files]
+    existing = [path for path in paths if path.exists()]
+    if existing and not overwrite:
+        shown = ", ".join(str(path) for path in existing)
+        raise ConfigError(
+            f"the export would overwrite {shown}; choose an empty --out directory, or move "
+            "those files away first"
+        )
+    directory.mkdir(parents=True, exist_ok=True)
+    for path, text in zip(paths, files.values(), strict=True):
+        with open(path, "w" if overwrite else "x", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+    return paths
+
+
+# -- selection and reads --------------------------------------------------------------
+
+
+def _selected(
+    live: Live, organizations: Sequence[str | int], study_ids: Sequence[int]
+) -> list[Study]:
+    visible = sorted(live.studies.values(), key=lambda s: s.id)
+    if not organizations and not study_ids:
+        return visible
+    finder = OrganizationFinder(live)
+    wanted_organizations: set[int] = set()
+    for ref in organizations:
+        try:
+            wanted_organizations.add(finder.find(ref))
+        except Unresolved as error:
+            raise ConfigError(f"--organization {ref!r}: {error.message}") from None
+    missing = sorted(set(study_ids) - live.studies.keys())
+    if missing:
+        shown = ", ".join(str(i) for i in missing)
+        raise ConfigError(
+            f"--study {shown}: no such study among those the caller can see (the studies of "
+            "the organizations where the caller has a role)"
+        )
+    wanted_ids = set(study_ids)
+    return [s for s in visible if s.id in wanted_ids or s.organization_id in wanted_organizations]
+
+
+# -- output ---------------------------------------------------------------------------
+
+_URL = re.compile(URL_PATTERN)
+
+
+def _text_order(ref: int | str) -> tuple[int, str]:
+    return (1, f"{ref:020d}") if isinstance(ref, int) else (0, ref.casefold() + "\0" + ref)
+
+
+def _patient_order(ref: str | dict[str, Any]) -> tuple[int, str]:
+    if isinstance(ref, str):
+        return (0, ref.casefold() + "\0" + ref)
+    if "identifier" in ref:
+        return (1, f"{ref['identifier']['system']}|{ref['identifier']['value']}")
+    return (2, f"{ref['id']:020d}")
+
+
+def _check_valid(files: Mapping[str, str]) -> None:
+    """Load the files with the spec loader: an export that is not a valid spec is a bug
+    (or live data the format cannot hold), and is said so before anything is written."""
+    if not files:
+        return
+    try:
+        load_desired([SpecSource.from_text(text, name) for name, text in files.items()], environ={})
+    except SpecError as error:
+        note = Problem(
+            "the exported files are not a valid spec (live data the spec format cannot hold, "
+            "or a bug in jhe-sync export; please report it)"
+        )
+        raise SpecError([note, *error.problems]) from None

@@ -1,0 +1,180 @@
+"""The forms of a status report: a text table, json, and markdown for a scheduled report.
+
+Formatting only: everything shown is in the ``StatusReport``, which names patients by
+spec label or ``#id`` and holds nothing else about them. Markdown escapes text from the
+spec and the exchange (study names) so that it cannot turn into markup.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import IO
+
+from jhe_sync.lifecycle.status import StatusReport, StudyStatus
+from jhe_sync.plan.wording import plural
+
+FORMATS = ("text", "json", "markdown")
+SUMMARY_HEADERS = (
+    "STUDY",
+    "ID",
+    "ORGANIZATION",
+    "ENROLLED",
+    "OBSERVATIONS",
+    "LATEST UPLOAD",
+    "NO DATA YET",
+)
+SCOPE_HEADERS = ("SCOPE", "CONSENTED", "DECLINED", "PENDING")
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~#<>])")
+
+
+def render(report: StatusReport, stream: IO[str], output_format: str = "text") -> None:
+    """Write ``report`` in one of ``FORMATS``."""
+    if output_format == "json":
+        render_json(report, stream)
+    elif output_format == "markdown":
+        render_markdown(report, stream)
+    elif output_format == "text":
+        render_text(report, stream)
+    else:
+        raise ValueError(f"unknown status format {output_format!r}; expected one of {FORMATS}")
+
+
+def render_json(report: StatusReport, stream: IO[str]) -> None:
+    stream.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
+
+
+def render_text(report: StatusReport, stream: IO[str]) -> None:
+    """A summary table of every study, then each live study's consents by scope."""
+    lines = [f"Status of {_studies(len(report.studies))}, as of {report.as_of}", ""]
+    if not report.studies:
+        lines.append("The spec lists no study.")
+    rows = [_summary_row(study) for study in report.studies]
+    lines += _table(SUMMARY_HEADERS, rows) if rows else []
+    for study in report.live:
+        lines += ["", f'{study.key} (id {study.study_id}): "{study.name}"']
+        if study.scopes:
+            scope_rows = [
+                (t.code, str(t.consented), str(t.declined), str(t.pending)) for t in study.scopes
+            ]
+            lines += [f"  {line}" for line in _table(SCOPE_HEADERS, scope_rows)]
+        else:
+            lines.append("  requests no scope")
+        lines += [f"  {line}" for line in _study_notes(study)]
+    for study in report.studies:
+        if study.state != "live":
+            lines += ["", f"{study.key}: {study.state}: {study.note}"]
+    stream.write("\n".join(lines) + "\n")
+
+
+def render_markdown(report: StatusReport, stream: IO[str]) -> None:
+    """A report to post on a schedule: a summary table, then a section per live study."""
+    parts = [
+        "## Study status\n\n",
+        f"As of {_md(report.as_of)}: {_studies(len(report.studies))} in the spec, "
+        f"{len(report.live)} on the exchange.\n",
+    ]
+    if report.studies:
+        parts.append(
+            "\n| Study | ID | Organization | Enrolled | Observations | Latest upload | No data yet |\n"
+            "| --- | ---: | --- | ---: | ---: | --- | ---: |\n"
+        )
+        for study in report.studies:
+            if study.state == "live":
+                parts.append(
+                    f"| `{_code(study.key)}` | {study.study_id} | {_md(study.organization)} | "
+                    f"{study.enrolled} | {study.observations} | {_md(_when(study.latest_upload))} | "
+                    f"{len(study.no_data)} |\n"
+                )
+            else:
+                parts.append(f"| `{_code(study.key)}` | | {_md(study.state)} | | | | |\n")
+    for study in report.live:
+        parts.append(f"\n### `{_code(study.key)}`: {_md(study.name)} (id {study.study_id})\n\n")
+        if study.scopes:
+            parts.append(
+                "| Scope | Consented | Declined | Pending |\n| --- | ---: | ---: | ---: |\n"
+            )
+            parts += [
+                f"| `{_code(t.code)}` | {t.consented} | {t.declined} | {t.pending} |\n"
+                for t in study.scopes
+            ]
+        else:
+            parts.append("Requests no scope.\n")
+        notes = _study_notes(study, code=lambda text: f"`{_code(text)}`")
+        if notes:
+            parts.append("\n" + "".join(f"- {note}\n" for note in notes))
+    missing = [study for study in report.studies if study.state != "live"]
+    if missing:
+        parts.append("\n### Not on the exchange\n\n")
+        parts += [
+            f"- `{_code(study.key)}`: {_md(study.state)}: {_md(study.note)}\n" for study in missing
+        ]
+    stream.write("".join(parts))
+
+
+# -- shared wording ---------------------------------------------------------------------
+
+
+def _studies(count: int) -> str:
+    return "1 study" if count == 1 else f"{count} studies"
+
+
+def _summary_row(study: StudyStatus) -> tuple[str, ...]:
+    if study.state != "live":
+        return (study.key, "-", study.state, "", "", "", "")
+    return (
+        study.key,
+        str(study.study_id),
+        study.organization,
+        str(study.enrolled),
+        str(study.observations),
+        _when(study.latest_upload),
+        str(len(study.no_data)),
+    )
+
+
+def _study_notes(study: StudyStatus, code: Callable[[str], str] = str) -> list[str]:
+    notes = []
+    if study.no_data:
+        notes.append("no data yet: " + ", ".join(code(name) for name in study.no_data))
+    if study.consents_unreadable:
+        notes.append(
+            f"consents not counted for {plural(study.consents_unreadable, 'patient')}: the "
+            "caller may not read them (the patient is in none of the caller's organizations)"
+        )
+    return notes
+
+
+def _when(stamp: str | None) -> str:
+    """``2026-11-24 18:39:34 UTC`` from the exchange's ISO time (as it is if unreadable)."""
+    if not stamp:
+        return "-"
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in (headers, *rows)) for i in range(len(headers))]
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in (headers, *rows)
+    ]
+
+
+def _md(text: str) -> str:
+    """Plain text that markdown and HTML leave as it is."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(text, quote=False)).replace("\n", " ")
+
+
+def _code(text: str) -> str:
+    """Text to put between single backticks."""
+    return text.replace("`", "'").replace("\n", " ")
