@@ -112,10 +112,15 @@ def read_study(
 
 
 def read_organization_studies(exchange: Exchange, organization_id: int) -> list[Study]:
-    """The studies the caller can see in one organization (all pages)."""
-    path = f"{API}/studies"
-    items = exchange.get_all(path, {"organization_id": organization_id})
-    return parse.studies(items, f"GET {path}?organization_id={organization_id}")
+    """Every study of one organization, in one request.
+
+    ``/organizations/{id}/studies`` rather than ``/studies?organization_id=``: it is one
+    bare list however many studies there are (no pages), it lists the studies for a
+    superuser too (``/studies`` shows a superuser none, so a plan would create
+    duplicates of every study), and it does not store the organization in the caller's
+    settings as a side effect (FINDINGS: "Side effects of GET")."""
+    path = f"{API}/organizations/{organization_id}/studies"
+    return parse.studies(exchange.get(path), f"GET {path}")
 
 
 def read_consents(

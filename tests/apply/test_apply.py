@@ -127,7 +127,7 @@ def test_a_write_whose_outcome_cannot_be_read_back_fails_as_unknown(
     exchange = connect(app)
     plan = plan_for(exchange, HYPERTENSION)
     app.fail("POST", "/api/v1/studies", "after_commit")
-    app.fail("GET", "/api/v1/studies", "before_commit", status=503, times=99)
+    app.fail("GET", "/api/v1/organizations/20003/studies", "before_commit", status=503, times=99)
     result = apply_plan(exchange, plan, DEFAULT)
     assert result.results[0].outcome is Outcome.FAILED
     assert "whether it happened is unknown" in result.results[0].reason

@@ -62,7 +62,7 @@ def test_a_snapshot_of_a_small_estate_makes_exactly_these_ten_requests(
             "GET /api/v1/organizations": 1,
             "GET /api/v1/data_sources/all_scopes": 1,
             "GET /api/v1/data_sources": 1,
-            "GET /api/v1/studies": 1,
+            "GET /api/v1/organizations/20003/studies": 1,
             "GET /api/v1/patients": 1,
             "GET /api/v1/studies/30001/scope_requests": 1,
             "GET /api/v1/studies/30001/data_sources": 1,
@@ -246,3 +246,14 @@ def test_consents_the_caller_may_not_read_are_left_out_not_shown_as_none(
     live = read_live(exchange, SMALL_ESTATE)
     read_consents(exchange, live, [40003])
     assert 40003 not in live.consents
+
+
+def test_a_superuser_sees_the_studies_of_the_organizations_the_spec_touches(
+    emulator: Any, connect: Connect
+) -> None:
+    # /studies lists no studies for a superuser; a snapshot built on it would make the
+    # plan create a duplicate of every existing study.
+    live = read_live(
+        connect(emulator, client_id="admin"), desired(study("bp", "Lifespan Study on BP"))
+    )
+    assert {s.id for s in live.studies.values() if s.organization_id == 20003} == {30001, 30002}
