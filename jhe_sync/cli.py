@@ -6,7 +6,6 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -168,7 +167,9 @@ def schema() -> None:
 @connection_options
 @plan_output_options
 @safety_options
-@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Save the plan for apply --plan.")
+@click.option(
+    "--out", type=click.Path(dir_okay=False, writable=True), help="Save the plan for apply --plan."
+)
 @click.option(
     "--detailed-exitcode",
     is_flag=True,
@@ -183,7 +184,9 @@ def plan(**options: Any) -> None:
 
 @cli.command()
 @click.argument("plan_file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True
+)
 def show(plan_file: str, output_format: str) -> None:
     """Show a saved plan."""
     from jhe_sync import workflow
@@ -193,8 +196,12 @@ def show(plan_file: str, output_format: str) -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
-@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE", help="Set a spec variable.")
-@click.option("--var-file", "var_files", multiple=True, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--var", "variables", multiple=True, metavar="NAME=VALUE", help="Set a spec variable."
+)
+@click.option(
+    "--var-file", "var_files", multiple=True, type=click.Path(exists=True, dir_okay=False)
+)
 @connection_options
 @plan_output_options
 @safety_options
@@ -204,8 +211,16 @@ def show(plan_file: str, output_format: str) -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="Apply a saved plan (from plan --out) after checking it is still current.",
 )
-@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation (required without a terminal).")
-@click.option("--journal", type=click.Path(dir_okay=False), help="Append one JSON line per write to this file.")
+@click.option(
+    "--auto-approve",
+    is_flag=True,
+    help="Do not ask for confirmation (required without a terminal).",
+)
+@click.option(
+    "--journal",
+    type=click.Path(dir_okay=False),
+    help="Append one JSON line per write to this file.",
+)
 def apply(**options: Any) -> None:
     """Make the planned calls, refusing destructive changes nobody allowed."""
     from jhe_sync import workflow
@@ -218,15 +233,130 @@ def apply(**options: Any) -> None:
 
 
 @cli.command()
+@connection_options
+@click.option(
+    "--organization",
+    "organizations",
+    multiple=True,
+    metavar="REF",
+    help="Export the studies of this organization (name, id or path; repeatable).",
+)
+@click.option(
+    "--study",
+    "study_ids",
+    multiple=True,
+    type=int,
+    metavar="ID",
+    help="Export this study (repeatable).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default="exported",
+    show_default=True,
+    help="Folder for the spec files (one per organization).",
+)
+@click.option(
+    "--no-patients", is_flag=True, help="Leave enrollments out (unmanaged): no emails in the files."
+)
+@click.option("--overwrite", is_flag=True, help="Replace spec files that already exist in --out.")
+def export(**options: Any) -> None:
+    """Write the live studies you can see as spec files, with pinned ids."""
+    from jhe_sync import workflow
+
+    sys.exit(workflow.export_command(_context(options), options))
+
+
+@cli.command()
+@spec_options
+@connection_options
+@click.option(
+    "--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True
+)
+def status(**options: Any) -> None:
+    """Report enrollment, consent and data upload for each study in the spec."""
+    from jhe_sync import workflow
+
+    sys.exit(workflow.status_command(_context(options), options))
+
+
+@cli.command()
+@spec_options
+@connection_options
+@click.option(
+    "--study", "study_key", required=True, metavar="KEY", help="The study's key in the spec."
+)
+@click.option("--client", metavar="NAME", help="The app to invite through (a client of the study).")
+@click.option(
+    "--patient",
+    "patients",
+    multiple=True,
+    metavar="REF",
+    help="Invite only this enrolled patient (spec label, email or #id; repeatable).",
+)
+@click.option(
+    "--send-email", is_flag=True, help="Ask the exchange to email the invitation to the patient."
+)
+@click.option(
+    "--show-links", is_flag=True, help="Print the invitation links (they are credentials)."
+)
+def invite(**options: Any) -> None:
+    """Create invitation links for a study's enrolled patients (not part of plan/apply)."""
+    from jhe_sync import workflow
+
+    sys.exit(workflow.invite_command(_context(options), options))
+
+
+@cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
-@click.option("--db", default=":memory:", show_default=True, help="SQLite file (kept between runs) or :memory:.")
-@click.option("--latency-ms", type=click.FloatRange(0), default=0.0, help="Added latency per request.")
-@click.option("--fail-before-commit", type=click.FloatRange(0, 1), default=0.0, help="Share of writes answered 500, not written.")
-@click.option("--fail-after-commit", type=click.FloatRange(0, 1), default=0.0, help="Share of writes answered 500 after writing.")
-@click.option("--rate-limit", type=click.FloatRange(0, 1), default=0.0, help="Share of requests answered 429.")
-@click.option("--drop", type=click.FloatRange(0, 1), default=0.0, help="Share of requests whose connection is dropped.")
-@click.option("--fault-seed", type=int, default=0, show_default=True, help="Seed of the fault sequence.")
+@click.option(
+    "--db",
+    default=":memory:",
+    show_default=True,
+    help="SQLite file (kept between runs) or :memory:.",
+)
+@click.option(
+    "--latency-ms", type=click.FloatRange(0), default=0.0, help="Added latency per request."
+)
+@click.option(
+    "--fail-before-commit",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Share of writes answered 500, not written.",
+)
+@click.option(
+    "--fail-after-commit",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Share of writes answered 500 after writing.",
+)
+@click.option(
+    "--rate-limit", type=click.FloatRange(0, 1), default=0.0, help="Share of requests answered 429."
+)
+@click.option(
+    "--drop",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Share of requests dropped unanswered, not written.",
+)
+@click.option(
+    "--drop-after-commit",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    help="Share of writes dropped unanswered after writing.",
+)
+@click.option(
+    "--retry-after",
+    type=click.FloatRange(0),
+    default=1.0,
+    show_default=True,
+    help="Retry-After seconds sent with a 429.",
+)
+@click.option(
+    "--fault-seed", type=int, default=0, show_default=True, help="Seed of the fault sequence."
+)
 def emulator(**options: Any) -> None:
     """Serve a local JupyterHealth Exchange emulator over HTTP, for trying things out."""
     from jhe_sync import workflow
@@ -258,6 +388,10 @@ def _configure_logging(verbosity: int) -> None:
     logger = logging.getLogger("jhe_sync")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO if verbosity == 1 else logging.DEBUG)
+    # With --url local the emulator answers in process; its own request log would
+    # repeat every line of the client's, so it speaks only from -vv on.
+    emulator_level = logging.WARNING if verbosity == 1 else logging.DEBUG
+    logging.getLogger("jhe_sync.emulator").setLevel(emulator_level)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -280,7 +414,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise
         click.echo(f"Error: {error}", err=True)
         sys.exit(error.exit_code)
-    except Exception as error:  # noqa: BLE001 - the last line of defence: no traceback
+    except Exception as error:
         if debug:
             raise
         click.echo(

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -22,6 +22,7 @@ from typing import Any, TextIO
 from jhe_sync.errors import (
     EXIT_CHANGES,
     EXIT_ERROR,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     ConfigError,
     SafetyRefusal,
@@ -29,6 +30,9 @@ from jhe_sync.errors import (
 from jhe_sync.plan.change import SafetyPolicy
 from jhe_sync.plan.plan import Plan
 from jhe_sync.spec.models import Desired
+
+_PRUNED_KEY = re.compile(r"id:\d+")
+"""How plans name a live study that no spec lists (one that ``prune: true`` deletes)."""
 
 
 @dataclass
@@ -62,9 +66,9 @@ def load(paths: Sequence[str], variables: Sequence[str], var_files: Sequence[str
 
 
 def schema_text() -> str:
-    from jhe_sync.spec import json_schema
+    from jhe_sync.spec import json_schema_text
 
-    return json.dumps(json_schema(), indent=2, sort_keys=False) + "\n"
+    return json_schema_text()
 
 
 def policy_from(options: dict[str, Any], desired: Desired | None) -> SafetyPolicy:
@@ -73,7 +77,7 @@ def policy_from(options: dict[str, Any], desired: Desired | None) -> SafetyPolic
     keys = frozenset(k for k in allowed if k != "*")
     if desired is not None:
         known = {s.key for s in desired.studies}
-        unknown = sorted(keys - known)
+        unknown = sorted(k for k in keys - known if not _PRUNED_KEY.fullmatch(k))
         if unknown:
             raise ConfigError(
                 f"--allow-destroy {unknown[0]!r} names no study key in the spec "
@@ -104,29 +108,37 @@ def exchange_from(options: dict[str, Any]) -> Iterator[Any]:
 
 
 def make_plan(exchange: Any, desired: Desired, parallelism: int) -> Plan:
-    """Read what the spec needs, diff, then read consents for the impact of destruction."""
-    from jhe_sync.exchange.read import read_consents, read_live
+    """Read what the spec needs and diff; then read what the impact of destruction needs
+    (enrollments of studies to delete, consents of the patients touched) and add it."""
+    from jhe_sync.exchange.read import read_consents, read_enrollment_sets, read_live
     from jhe_sync.plan.build import build_plan
-    from jhe_sync.plan.impact import consent_reads_needed, with_impact
+    from jhe_sync.plan.impact import consent_reads_needed, enrollment_reads_needed, with_impact
 
     live = read_live(exchange, desired, parallelism=parallelism)
     plan = build_plan(desired, live)
-    needed = consent_reads_needed(plan)
-    if needed:
-        read_consents(exchange, live, needed, parallelism=parallelism)
+    studies = enrollment_reads_needed(plan, live)
+    if studies:
+        read_enrollment_sets(exchange, live, studies, parallelism=parallelism)
+    patients = consent_reads_needed(plan, live)
+    if patients:
+        read_consents(exchange, live, patients, parallelism=parallelism)
+    if studies or patients:
         plan = with_impact(plan, live)
     return plan
 
 
-def render(plan: Plan, output_format: str, stream: TextIO, color: bool, refusals: Sequence[str] = ()) -> None:
-    from jhe_sync.plan import render_json, render_markdown, render_text
+def render(
+    plan: Plan,
+    output_format: str,
+    stream: TextIO,
+    color: bool,
+    refusals: Sequence[str] | None = None,
+) -> None:
+    from jhe_sync.plan.render import render as render_plan
+    from jhe_sync.plan.render_options import RenderOptions
 
-    if output_format == "json":
-        render_json.render(plan, stream, refusals=refusals)
-    elif output_format == "markdown":
-        render_markdown.render(plan, stream, refusals=refusals)
-    else:
-        render_text.render(plan, stream, color=color, refusals=refusals)
+    options = RenderOptions(color=color, refusals=tuple(refusals) if refusals is not None else None)
+    render_plan(plan, stream, output_format, options)
 
 
 def plan_command(ctx: Context, options: dict[str, Any]) -> int:
@@ -136,12 +148,12 @@ def plan_command(ctx: Context, options: dict[str, Any]) -> int:
         plan = make_plan(exchange, desired, options["parallelism"])
     if options["targets"]:
         plan = _targeted(plan, desired, options["targets"])
+    refusals = plan.refusals(policy)
     if options.get("out"):
         from jhe_sync.plan.serialize import save_plan
 
         with open(options["out"], "w", encoding="utf-8") as stream:
             save_plan(plan, stream)
-    refusals = plan.refusals(policy)
     out = io.StringIO()
     render(plan, options["output_format"], out, ctx.color, refusals)
     ctx.echo(out.getvalue(), nl=False)
@@ -153,10 +165,14 @@ def plan_command(ctx: Context, options: dict[str, Any]) -> int:
 
 
 def _targeted(plan: Plan, desired: Desired, targets: Sequence[str]) -> Plan:
-    known = {s.key for s in desired.studies}
+    """``--target`` keys must be spec keys (or ``id:N`` of a study the plan prunes)."""
+    known = {s.key for s in desired.studies} | {c.study_key for c in plan.changes}
     unknown = sorted(set(targets) - known)
     if unknown:
-        raise ConfigError(f"--target {unknown[0]!r} names no study key in the spec")
+        raise ConfigError(
+            f"--target {unknown[0]!r} names no study key in the spec "
+            f"(known: {', '.join(sorted(known)) or 'none'})"
+        )
     return plan.filtered(targets)
 
 
@@ -189,12 +205,9 @@ def apply_command(ctx: Context, options: dict[str, Any]) -> int:
                 plan = _targeted(plan, desired, options["targets"])
         else:
             plan = saved
-            check_fresh(exchange, plan)
+            check_fresh(exchange, plan, parallelism=options["parallelism"])
         out = io.StringIO()
-        refusals = plan.refusals(policy)
-        from jhe_sync.plan import render_text
-
-        render_text.render(plan, out, color=ctx.color, refusals=refusals)
+        render(plan, "text", out, ctx.color, plan.refusals(policy))
         ctx.echo(out.getvalue(), nl=False)
         plan.raise_if_unsafe(policy)
         if plan.empty:
@@ -204,28 +217,27 @@ def apply_command(ctx: Context, options: dict[str, Any]) -> int:
             if not ctx.confirm("Apply these changes?", default=False):
                 ctx.echo("Nothing applied.")
                 return EXIT_ERROR
-        journal = open(options["journal"], "a", encoding="utf-8") if options.get("journal") else None
         stop = threading.Event()
-        try:
-            with _stop_on_signals(stop):
-                result = apply_plan(
-                    exchange,
-                    plan,
-                    policy,
-                    parallelism=options["parallelism"],
-                    journal=journal,
-                    on_progress=lambda r: ctx.echo(_progress_line(r)),
-                    stop=stop,
-                )
-        finally:
-            if journal is not None:
-                journal.close()
+        with contextlib.ExitStack() as stack:
+            journal = (
+                stack.enter_context(open(options["journal"], "a", encoding="utf-8"))
+                if options.get("journal")
+                else None
+            )
+            stack.enter_context(_stop_on_signals(stop))
+            result = apply_plan(
+                exchange,
+                plan,
+                policy,
+                parallelism=options["parallelism"],
+                journal=journal,
+                on_progress=lambda r: ctx.echo(str(r)),
+                stop=stop,
+            )
     ctx.echo(result.summary())
+    if result.interrupted:
+        return EXIT_INTERRUPTED
     return EXIT_OK if result.ok else EXIT_ERROR
-
-
-def _progress_line(result: Any) -> str:
-    return str(result)
 
 
 @contextlib.contextmanager
@@ -246,6 +258,80 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
             signal.signal(sig, old)
 
 
+def export_command(ctx: Context, options: dict[str, Any]) -> int:
+    """Export live studies as spec files, with the JSON Schema beside them for editors."""
+    from jhe_sync.lifecycle import export_specs, write_export
+
+    with exchange_from(options) as exchange:
+        files = export_specs(
+            exchange,
+            organizations=[_name_or_id(ref) for ref in options["organizations"]],
+            study_ids=options["study_ids"],
+            include_patients=not options["no_patients"],
+            parallelism=options["parallelism"],
+            schema_url=f"./{SCHEMA_FILE}",
+        )
+    if not files:
+        ctx.echo("Nothing to export: no studies visible with these credentials and filters.")
+        return EXIT_OK
+    files = {**files, SCHEMA_FILE: schema_text()}
+    written = write_export(files, options["out_dir"], overwrite=options["overwrite"])
+    for path in written:
+        ctx.echo(f"wrote {path}")
+    return EXIT_OK
+
+
+SCHEMA_FILE = "jhe-sync.schema.json"
+
+
+def _name_or_id(ref: str) -> str | int:
+    return int(ref) if ref.isdigit() else ref
+
+
+def status_command(ctx: Context, options: dict[str, Any]) -> int:
+    from jhe_sync.lifecycle import render_status, study_status
+
+    desired = load(options["paths"], options["variables"], options["var_files"])
+    with exchange_from(options) as exchange:
+        report = study_status(exchange, desired, parallelism=options["parallelism"])
+    out = io.StringIO()
+    render_status(report, out, options["output_format"])
+    ctx.echo(out.getvalue(), nl=False)
+    return EXIT_OK
+
+
+def invite_command(ctx: Context, options: dict[str, Any]) -> int:
+    from jhe_sync.lifecycle import invite_patients, render_invites
+
+    desired = load(options["paths"], options["variables"], options["var_files"])
+    client = options["client"]
+    with exchange_from(options) as exchange:
+        results = invite_patients(
+            exchange,
+            desired,
+            options["study_key"],
+            client=_name_or_id(client) if client else None,
+            patients=options["patients"],
+            send_email=options["send_email"],
+            parallelism=options["parallelism"],
+        )
+    out = io.StringIO()
+    render_invites(results, out, show_links=options["show_links"])
+    ctx.echo(out.getvalue(), nl=False)
+    return EXIT_OK if all(r.ok for r in results) else EXIT_ERROR
+
+
+def _log_requests_to_stderr() -> None:
+    """The emulator server shows each request it answers (method, path, status)."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    logger = logging.getLogger("jhe_sync.emulator")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
 def emulator_command(options: dict[str, Any], echo: Callable[[str], None]) -> None:
     from jhe_sync.emulator import SEED_PASSWORD, FaultConfig, seeded_credentials, serve
 
@@ -255,9 +341,12 @@ def emulator_command(options: dict[str, Any], echo: Callable[[str], None]) -> No
         error_after_commit=options["fail_after_commit"],
         rate_limit=options["rate_limit"],
         drop=options["drop"],
+        drop_after_commit=options["drop_after_commit"],
+        retry_after=options["retry_after"],
         seed=options["fault_seed"],
     )
     db = options["db"]
+    _log_requests_to_stderr()
     if db != ":memory:":
         Path(db).parent.mkdir(parents=True, exist_ok=True)
 
@@ -266,7 +355,9 @@ def emulator_command(options: dict[str, Any], echo: Callable[[str], None]) -> No
         echo(f"API clients of the seeded users (secret for all: {SEED_PASSWORD}):")
         for client_id, email, role in seeded_credentials():
             echo(f"  {client_id:<24} {email:<36} {role}")
-        echo(f"Try: JHE_URL=http://{host}:{port} JHE_CLIENT_ID=manager_mary JHE_CLIENT_SECRET='{SEED_PASSWORD}' jhe-sync plan examples/quickstart")
+        echo(
+            f"Try: JHE_URL=http://{host}:{port} JHE_CLIENT_ID=manager_mary JHE_CLIENT_SECRET='{SEED_PASSWORD}' jhe-sync plan examples/quickstart"
+        )
         echo("Ctrl-C stops it.")
 
     serve(host=options["host"], port=options["port"], db=db, faults=faults, ready=ready)
