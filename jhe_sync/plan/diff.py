@@ -74,12 +74,18 @@ def diff(resolved: Resolved, live: Live) -> Plan:
         f"organization:{o}": live.organization_fingerprint(o)
         for o in sorted(resolved.managed_organization_ids & live.read_organization_ids)
     }
+    shown = {c.organization_id for c in changes} | {u.organization_id for u in unmanaged}
     return Plan(
         changes=tuple(changes),
         unmanaged=tuple(unmanaged),
         managed_objects=managed_objects,
         spec_digest=resolved.spec_digest,
         fingerprints=fingerprints,
+        organization_names={
+            org_id: live.organizations[org_id].name
+            for org_id in sorted(shown)
+            if org_id in live.organizations
+        },
     )
 
 

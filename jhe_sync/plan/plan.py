@@ -42,6 +42,8 @@ class Plan:
     spec_digest: str = ""
     fingerprints: dict[str, str] = field(default_factory=dict)
     """What the plan read, for staleness checks: ``study:ID`` and ``organization:ID`` digests."""
+    organization_names: dict[int, str] = field(default_factory=dict)
+    """Names of the organizations the changes and unmanaged studies are in, for display."""
 
     def __post_init__(self) -> None:
         self.changes = tuple(sorted(self.changes, key=lambda c: c.sort_key))
@@ -68,6 +70,11 @@ class Plan:
                 c.link_count for c in self.changes if c.kind.is_link and c.destructive
             ),
         )
+
+    def organization_label(self, organization_id: int) -> str:
+        """``Lifespan Lab (20003)``, or ``organization 20003`` when the name is not known."""
+        name = self.organization_names.get(organization_id)
+        return f"{name} ({organization_id})" if name else f"organization {organization_id}"
 
     def by_study(self) -> dict[str, list[Change]]:
         """Changes grouped by study key, in plan order."""
@@ -107,4 +114,5 @@ class Plan:
             managed_objects=self.managed_objects,
             spec_digest=self.spec_digest,
             fingerprints=self.fingerprints,
+            organization_names=self.organization_names,
         )

@@ -68,7 +68,7 @@ def render_markdown(plan: Plan, stream: IO[str], options: RenderOptions | None =
         doc.section(
             "\n### Changes by study\n\n",
             "study details",
-            [_details(key, changes) for key, changes in groups.items()],
+            [_details(key, changes, plan) for key, changes in groups.items()],
         )
 
     if plan.unmanaged:
@@ -94,10 +94,14 @@ def _destructive_item(change: Change) -> str:
     return line + "\n"
 
 
-def _details(key: str, changes: list[Change]) -> str:
+def _details(key: str, changes: list[Change], plan: Plan) -> str:
     first = changes[0]
     where = f"id {first.study_id}" if first.study_id is not None else "new"
-    summary = f"<code>{html.escape(key)}</code> ({where}): {plural(len(changes), 'change')}"
+    organization = html.escape(plan.organization_label(first.organization_id))
+    summary = (
+        f"<code>{html.escape(key)}</code> ({where}, {organization}): "
+        f"{plural(len(changes), 'change')}"
+    )
     body = "\n".join(line for change in changes for line in _diff_lines(change))
     fence = "`" * max(3, 1 + max((len(run) for run in _BACKTICKS.findall(body)), default=0))
     return f"<details><summary>{summary}</summary>\n\n{fence}diff\n{body}\n{fence}\n\n</details>\n"

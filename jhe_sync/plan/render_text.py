@@ -34,7 +34,9 @@ def render_text(plan: Plan, stream: IO[str], options: RenderOptions | None = Non
     for key, changes in plan.by_study().items():
         first = changes[0]
         where = f"id {first.study_id}" if first.study_id is not None else "new"
-        lines.add(f'# study "{key}" ({where}, organization {first.organization_id})', "header")
+        lines.add(
+            f'# study "{key}" ({where}, {plan.organization_label(first.organization_id)})', "header"
+        )
         for change in changes:
             _change_lines(lines, change)
         lines.add("")
@@ -52,7 +54,8 @@ def render_text(plan: Plan, stream: IO[str], options: RenderOptions | None = Non
         )
         for study in plan.unmanaged:
             lines.add(
-                f'  "{study.name}" (id {study.id}, organization {study.organization_id})', "note"
+                f'  "{study.name}" (id {study.id}, {plan.organization_label(study.organization_id)})',
+                "note",
             )
         lines.add("")
     lines.add(plan.counts.summary() if plan.changes else NO_CHANGES, "header")

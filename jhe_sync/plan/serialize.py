@@ -58,6 +58,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "managed_objects": plan.managed_objects,
         "spec_digest": plan.spec_digest,
         "fingerprints": dict(sorted(plan.fingerprints.items())),
+        "organization_names": {str(k): v for k, v in sorted(plan.organization_names.items())},
     }
 
 
@@ -124,7 +125,15 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
         managed_objects=_get(data, "managed_objects", int, "plan"),
         spec_digest=_get(data, "spec_digest", str, "plan"),
         fingerprints=dict(fingerprints),
+        organization_names=_organization_names(data),
     )
+
+
+def _organization_names(data: Mapping[str, Any]) -> dict[int, str]:
+    names = _get(data, "organization_names", dict, "plan")
+    if not all(k.isdigit() and isinstance(v, str) for k, v in names.items()):
+        raise PlanFileError("plan: organization_names must map organization ids to names")
+    return {int(k): v for k, v in names.items()}
 
 
 def change_from_dict(data: Any, where: str) -> Change:

@@ -59,7 +59,7 @@ def describe(change: Change) -> str:
     """What the change does, in a few words: ``add scope request "omh:heart-rate:2.0" (id 50004)``."""
     kind = change.kind
     if kind is ChangeKind.CREATE_STUDY:
-        return f'create study "{change.study_name}" in organization {change.organization_id}'
+        return f'create study "{change.study_name}"'
     if kind is ChangeKind.UPDATE_STUDY:
         return f'update study "{change.study_name}"'
     if kind is ChangeKind.DELETE_STUDY:
