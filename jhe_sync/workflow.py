@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+import click
+
 from jhe_sync.errors import (
     EXIT_CHANGES,
     EXIT_ERROR,
@@ -41,7 +43,7 @@ class Context:
 
     color: bool = False
     interactive: bool = False
-    echo: Callable[..., None] = print
+    echo: Callable[..., None] = click.echo
     confirm: Callable[..., bool] | None = None
 
 
@@ -231,13 +233,32 @@ def apply_command(ctx: Context, options: dict[str, Any]) -> int:
                 policy,
                 parallelism=options["parallelism"],
                 journal=journal,
-                on_progress=lambda r: ctx.echo(str(r)),
+                on_progress=_Progress(ctx, len(plan.changes)),
                 stop=stop,
             )
-    ctx.echo(result.summary())
+    error = result.error()
+    if error is None:
+        ctx.echo(result.summary())
+    else:
+        ctx.echo(f"Error: {error}", err=True)
     if result.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_OK if result.ok else EXIT_ERROR
+
+
+class _Progress:
+    """One line per finished change, counted (``[3/40] done ...``), from any thread."""
+
+    def __init__(self, ctx: Context, total: int) -> None:
+        self.ctx = ctx
+        self.total = total
+        self.finished = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, result: Any) -> None:
+        with self._lock:
+            self.finished += 1
+            self.ctx.echo(f"[{self.finished}/{self.total}] {result}")
 
 
 @contextlib.contextmanager

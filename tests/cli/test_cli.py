@@ -68,6 +68,7 @@ def test_the_readme_first_command_applies_then_plans_no_changes(
 ) -> None:
     applied = jhe("apply", EXAMPLES / "quickstart", "--url", local, "--auto-approve")
     assert applied.code == 0, applied.err
+    assert "[3/3] done" in applied.out
     assert "Apply complete: 3 changes done." in applied.out
     planned = jhe("plan", EXAMPLES / "quickstart", "--url", local, "--detailed-exitcode")
     assert planned.code == 0, planned.err
