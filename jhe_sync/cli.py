@@ -86,23 +86,25 @@ def connection_options(func: F) -> F:
     return func
 
 
-def plan_output_options(func: F) -> F:
-    func = click.option(
+def format_option(func: F) -> F:
+    return click.option(
         "--format",
         "output_format",
         type=click.Choice(FORMATS),
         default="text",
         show_default=True,
-        help="How to show the plan.",
+        help="Output format.",
     )(func)
-    func = click.option(
+
+
+def target_option(func: F) -> F:
+    return click.option(
         "--target",
         "targets",
         multiple=True,
         metavar="KEY",
         help="Limit the plan to these study keys (repeatable).",
     )(func)
-    return func
 
 
 def safety_options(func: F) -> F:
@@ -165,7 +167,8 @@ def schema() -> None:
 @cli.command()
 @spec_options
 @connection_options
-@plan_output_options
+@format_option
+@target_option
 @safety_options
 @click.option(
     "--out", type=click.Path(dir_okay=False, writable=True), help="Save the plan for apply --plan."
@@ -184,14 +187,12 @@ def plan(**options: Any) -> None:
 
 @cli.command()
 @click.argument("plan_file", type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True
-)
+@format_option
 def show(plan_file: str, output_format: str) -> None:
     """Show a saved plan."""
     from jhe_sync import workflow
 
-    workflow.show_command(plan_file, output_format, _color())
+    workflow.show_command(_context({}), plan_file, output_format)
 
 
 @cli.command()
@@ -203,7 +204,7 @@ def show(plan_file: str, output_format: str) -> None:
     "--var-file", "var_files", multiple=True, type=click.Path(exists=True, dir_okay=False)
 )
 @connection_options
-@plan_output_options
+@target_option
 @safety_options
 @click.option(
     "--plan",
@@ -227,8 +228,10 @@ def apply(**options: Any) -> None:
 
     if not options["paths"] and not options["plan_file"]:
         raise click.UsageError("give spec PATHS, or --plan FILE")
-    if options["paths"] and options["plan_file"]:
-        raise click.UsageError("give spec PATHS or --plan FILE, not both")
+    if options["plan_file"] and (options["paths"] or options["variables"] or options["var_files"]):
+        raise click.UsageError(
+            "--plan FILE applies a saved plan as it was made: give no spec PATHS, --var or --var-file"
+        )
     sys.exit(workflow.apply_command(_context(options), options))
 
 
@@ -271,9 +274,7 @@ def export(**options: Any) -> None:
 @cli.command()
 @spec_options
 @connection_options
-@click.option(
-    "--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True
-)
+@format_option
 def status(**options: Any) -> None:
     """Report enrollment, consent and data upload for each study in the spec."""
     from jhe_sync import workflow

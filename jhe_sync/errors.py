@@ -153,7 +153,14 @@ class ProtocolError(JheSyncError):
 
 
 class TransportError(JheSyncError):
-    """No usable answer: connection refused, timed out or dropped."""
+    """No usable answer: connection refused, timed out or dropped.
+
+    ``timed_out``: the request was sent and no answer came in time, so the server may
+    still be working on it (a write may commit after the client gave up)."""
+
+    def __init__(self, message: str, *, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
 
 
 class StalePlanError(JheSyncError):

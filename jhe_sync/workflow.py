@@ -166,9 +166,12 @@ def plan_command(ctx: Context, options: dict[str, Any]) -> int:
     return EXIT_OK
 
 
-def _targeted(plan: Plan, desired: Desired, targets: Sequence[str]) -> Plan:
-    """``--target`` keys must be spec keys (or ``id:N`` of a study the plan prunes)."""
-    known = {s.key for s in desired.studies} | {c.study_key for c in plan.changes}
+def _targeted(plan: Plan, desired: Desired | None, targets: Sequence[str]) -> Plan:
+    """``--target`` keys must be spec keys (or ``id:N`` of a study the plan prunes); for a
+    saved plan, the keys its changes name."""
+    known = {c.study_key for c in plan.changes}
+    if desired is not None:
+        known |= {s.key for s in desired.studies}
     unknown = sorted(set(targets) - known)
     if unknown:
         raise ConfigError(
@@ -178,12 +181,14 @@ def _targeted(plan: Plan, desired: Desired, targets: Sequence[str]) -> Plan:
     return plan.filtered(targets)
 
 
-def show_command(plan_file: str, output_format: str, color: bool) -> None:
+def show_command(ctx: Context, plan_file: str, output_format: str) -> None:
     from jhe_sync.plan.serialize import load_plan
 
     with open(plan_file, encoding="utf-8") as stream:
         plan = load_plan(stream)
-    render(plan, output_format, sys.stdout, color)
+    out = io.StringIO()
+    render(plan, output_format, out, ctx.color)
+    ctx.echo(out.getvalue(), nl=False)
 
 
 def apply_command(ctx: Context, options: dict[str, Any]) -> int:
@@ -207,6 +212,8 @@ def apply_command(ctx: Context, options: dict[str, Any]) -> int:
                 plan = _targeted(plan, desired, options["targets"])
         else:
             plan = saved
+            if options["targets"]:
+                plan = _targeted(plan, None, options["targets"])
             check_fresh(exchange, plan, parallelism=options["parallelism"])
         out = io.StringIO()
         render(plan, "text", out, ctx.color, plan.refusals(policy))

@@ -47,6 +47,7 @@ from jhe_sync.exchange.read import (
     read_study_fields,
 )
 from jhe_sync.plan.change import Call, Change, ChangeKind, SafetyPolicy
+from jhe_sync.plan.diff import fields_differing
 from jhe_sync.plan.plan import Plan
 
 log = logging.getLogger("jhe_sync.apply")
@@ -71,8 +72,6 @@ _LINK_KINDS: dict[ChangeKind, LinkKind] = {
     ChangeKind.ADD_CLIENT: "client",
     ChangeKind.REMOVE_CLIENT: "client",
 }
-
-_STUDY_FIELDS = {"name": "name", "description": "description", "icon_url": "icon_url"}
 
 
 def apply_plan(
@@ -283,11 +282,7 @@ class _StudyRun:
         current = read_study_fields(self.exchange, study_id)
         if current is None:
             return False
-        return all(
-            getattr(current, _STUDY_FIELDS[f.name]) == f.after
-            for f in change.fields
-            if f.name in _STUDY_FIELDS
-        )
+        return not fields_differing(current, {f.name: f.after for f in change.fields})
 
     def _enrollments(self, change: Change, study_id: int) -> str:
         enrolling = change.kind is ChangeKind.ENROLL
@@ -373,6 +368,9 @@ class _StudyRun:
                 status = error.status if isinstance(error, ExchangeError) else None
                 self.run.journal.record(change, request, "unknown", status, _reason(error))
                 ambiguous += 1
+                # Give the server a moment before reading back: a write it is still
+                # working on must be seen, or the resend would make it twice.
+                self._pause(self.exchange.retry.delay(ambiguous, random.random()), error)
                 try:
                     if done():
                         return None
@@ -382,9 +380,13 @@ class _StudyRun:
                     raise _Unconfirmed(
                         f"{error}; whether it happened is unknown: reading back failed: {reading}"
                     ) from None
+                if _may_still_commit(change, error):
+                    raise _Unconfirmed(
+                        f"{error}; not resent: a study create that timed out may still "
+                        "commit on the server. Run the same command again to converge"
+                    ) from None
                 if ambiguous >= MAX_AMBIGUOUS_ATTEMPTS:
                     raise
-                self._pause(self.exchange.retry.delay(ambiguous, random.random()), error)
                 continue
             except ExchangeError as error:
                 self.run.journal.record(change, request, "refused", error.status, error.reason)
@@ -398,6 +400,17 @@ class _StudyRun:
         self.run.wait(seconds)
         if self.run.stop.is_set():
             raise _Interrupted(f"before resending after: {after}")
+
+
+def _may_still_commit(change: Change, error: JheSyncError) -> bool:
+    """A create that timed out may be committed after any read-back: resending it could
+    make the study twice, where every other write is harmless to repeat (the server
+    refuses a duplicate link with a 500, which is read back in turn)."""
+    return (
+        change.kind is ChangeKind.CREATE_STUDY
+        and isinstance(error, TransportError)
+        and error.timed_out
+    )
 
 
 def _with_id(call: Call, study_id: int) -> Call:

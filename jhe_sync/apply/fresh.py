@@ -32,7 +32,16 @@ _NOBODY = Caller(id=0, email="")
 
 
 def check_fresh(exchange: Exchange, plan: Plan, parallelism: int = 8) -> None:
-    """Raise ``StalePlanError`` naming every object that changed since ``plan`` was made."""
+    """Raise ``StalePlanError`` naming every object that changed since ``plan`` was made.
+
+    A plan whose changes touch an object it holds no fingerprint of is refused too: it
+    could not have been checked, whatever produced the file."""
+    unchecked = sorted(_uncovered(plan), key=_order)
+    if unchecked:
+        raise StalePlanError(
+            f"the plan changes {_names(unchecked)} without a fingerprint of it, so it cannot "
+            "be checked for staleness; plan again with this version of jhe-sync"
+        )
     checks: dict[str, Callable[[], bool]] = {}
     for key, digest in plan.fingerprints.items():
         kind, _, raw_id = key.partition(":")
@@ -46,6 +55,16 @@ def check_fresh(exchange: Exchange, plan: Plan, parallelism: int = 8) -> None:
         raise StalePlanError(
             f"the plan is stale: {_names(changed)} changed since it was planned; plan again"
         )
+
+
+def _uncovered(plan: Plan) -> set[str]:
+    """Objects the plan's changes depend on that it has no fingerprint of: each live study
+    it changes, and the organization of each study it creates (its list of names)."""
+    needed = {
+        f"study:{c.study_id}" if c.study_id is not None else f"organization:{c.organization_id}"
+        for c in plan.changes
+    }
+    return needed - plan.fingerprints.keys()
 
 
 def _study_is_unchanged(exchange: Exchange, study_id: int, digest: str) -> bool:

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from jhe_sync.errors import AuthError, ConfigError, ProtocolError, TransportError
+from jhe_sync.errors import AuthError, ConfigError, JheSyncError, ProtocolError, TransportError
 from jhe_sync.exchange.responses import error_for, one_line_reason, retry_after_seconds
 
 log = logging.getLogger("jhe_sync.exchange")
@@ -101,6 +101,7 @@ class Exchange:
         self._token = token
         self._token_generation = 0
         self._token_lock = threading.Lock()
+        self._login_refused: JheSyncError | None = None
         self._count_lock = threading.Lock()
         self._requests = 0
         self._http = httpx.Client(
@@ -157,9 +158,20 @@ class Exchange:
                 raise ProtocolError(
                     f"GET {path}: expected a list or a page of results, got {_kind(data)}"
                 )
+            count = data.get("count")
+            if isinstance(count, bool) or not isinstance(count, int):
+                raise ProtocolError(
+                    f"GET {path}: page {page} does not say how many items there are"
+                )
             items.extend(results)
             if not data.get("next") or not results:
                 return items
+            # A server's own count bounds the list: pages that go on past it never end.
+            if len(items) >= count:
+                raise ProtocolError(
+                    f"GET {path}: page {page} says more follow, but the {len(items)} items "
+                    f"read already reach the server's count of {count}: the list does not end"
+                )
         raise ProtocolError(f"GET {path}: more than {_MAX_PAGES} pages")
 
     # -- writes ----------------------------------------------------------------------
@@ -168,7 +180,9 @@ class Exchange:
         """Send one write, once. Errors are typed; a 401 is retried once with a new token
         (a 401 means the request was not processed)."""
         response = self._send(method, path, None, body)
-        if response.status_code >= 400:
+        # A redirect is not success: the API never redirects a write, and following one
+        # would resend it elsewhere. It is a definite refusal, not an unknown outcome.
+        if response.status_code >= 300:
             raise error_for(method, path, response)
         return Reply(response.status_code, _json(response, method, path))
 
@@ -198,7 +212,7 @@ class Exchange:
                         delay = min(wanted, policy.max_retry_after)
                 self._pause(method, path, attempt, delay, f"{status} {one_line_reason(response)}")
                 continue
-            if status >= 400:
+            if status >= 300:
                 raise error_for(method, path, response)
             return response
         raise AssertionError("unreachable")  # pragma: no cover
@@ -270,11 +284,14 @@ class Exchange:
         started = time.perf_counter()
         try:
             response = send()
-        except httpx.TransportError as error:
+        except httpx.RequestError as error:
+            # Transport faults, and answers that could not be read (a body that fails to
+            # decode): either way the outcome of a write is unknown.
             elapsed = (time.perf_counter() - started) * 1000
             log.info("%s %s -> %s (%.0f ms)", method, shown, type(error).__name__, elapsed)
             raise TransportError(
-                f"{method} {path}: no answer from the exchange ({_transport_reason(error)})"
+                f"{method} {path}: no answer from the exchange ({_transport_reason(error)})",
+                timed_out=isinstance(error, httpx.TimeoutException),
             ) from None
         elapsed = (time.perf_counter() - started) * 1000
         log.info("%s %s -> %d (%.0f ms)", method, shown, response.status_code, elapsed)
@@ -288,17 +305,32 @@ class Exchange:
     def _current_token(self) -> tuple[str, int]:
         with self._token_lock:
             if self._token is None:
-                self._token = self._fetch_token()
-                self._token_generation += 1
+                self._login()
+            assert self._token is not None
             return self._token, self._token_generation
 
     def _refresh_token(self, seen_generation: int) -> tuple[str, int]:
         """A new token, unless another thread already replaced the one that failed."""
         with self._token_lock:
             if self._token_generation == seen_generation or self._token is None:
-                self._token = self._fetch_token()
-                self._token_generation += 1
+                self._login()
+            assert self._token is not None
             return self._token, self._token_generation
+
+    def _login(self) -> None:
+        """Fetch a new token (the caller holds the token lock). A login the exchange
+        refused, or answered with something unreadable, is not sent again by this
+        Exchange: the answer would be the same, and every thread waiting for a token
+        would otherwise repeat a failed login (which an exchange may count against the
+        account)."""
+        if self._login_refused is not None:
+            raise self._login_refused
+        try:
+            self._token = self._fetch_token()
+        except (AuthError, ProtocolError) as refused:
+            self._login_refused = refused
+            raise
+        self._token_generation += 1
 
     def _fetch_token(self) -> str:
         """A token by the client-credentials grant: HTTP Basic, form-encoded."""
@@ -370,7 +402,7 @@ def _display(path: str, params: Params | None) -> str:
     return f"{path}?{shown}"
 
 
-def _transport_reason(error: httpx.TransportError) -> str:
+def _transport_reason(error: httpx.RequestError) -> str:
     if isinstance(error, httpx.TimeoutException):
         return "timed out"
     if isinstance(error, httpx.ConnectError):

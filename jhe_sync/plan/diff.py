@@ -13,7 +13,7 @@ format says an omitted ``icon_url`` means no icon.)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from jhe_sync.exchange.live import Live, Study
 from jhe_sync.plan.change import Change, ChangeKind, FieldChange, PatientTarget, UnmanagedStudy
@@ -112,7 +112,12 @@ def field_changes(study: ResolvedStudy, current: Study) -> tuple[FieldChange, ..
     No icon is ``None`` on both sides: the spec omits ``icon_url`` (or writes null),
     the exchange answers null or "".
     """
-    wanted = _wanted_fields(study)
+    return fields_differing(current, _wanted_fields(study))
+
+
+def fields_differing(current: Study, wanted: Mapping[str, str | None]) -> tuple[FieldChange, ...]:
+    """The fields of ``wanted`` whose live value differs, compared as the diff compares
+    them; apply uses it too, to read back an update whose answer was lost."""
     have = {
         "name": current.name,
         "description": current.description,
@@ -121,7 +126,7 @@ def field_changes(study: ResolvedStudy, current: Study) -> tuple[FieldChange, ..
     return tuple(
         FieldChange(name, have[name], wanted[name])
         for name in STUDY_FIELDS
-        if wanted[name] != have[name]
+        if name in wanted and (wanted[name] or None) != (have[name] or None)
     )
 
 

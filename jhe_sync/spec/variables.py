@@ -178,6 +178,16 @@ def _lookup(
         if not VARIABLE_NAME.fullmatch(name):
             problems.append(_not_a_reference(reference, location, path))
             return None
+        if is_credential_name(name):
+            problems.append(
+                Problem(
+                    f"${{env:{name}}} names a credential: a spec may not read it, since "
+                    "its value would be printed in plans, saved plans and journals",
+                    location,
+                    path,
+                )
+            )
+            return None
         if name not in scope.environ:
             problems.append(Problem(f"the environment variable {name} is not set", location, path))
             return None
@@ -190,6 +200,18 @@ def _lookup(
     if variable is None:
         problems.append(Problem(_undefined(reference, scope), location, path))
     return variable
+
+
+_CREDENTIAL_NAME = re.compile(
+    r"SECRET|TOKEN|PASSW|CREDENTIAL|PRIVATE|(^|_)KEY($|_)|(^|_)PAT($|_)", re.I
+)
+
+
+def is_credential_name(name: str) -> bool:
+    """Whether an environment variable's name says it holds a credential (``JHE_TOKEN``,
+    ``JHE_CLIENT_SECRET``, ``GITHUB_TOKEN``, ``AWS_SECRET_ACCESS_KEY``...). Specs are
+    written by anyone who can open a pull request, and plans print what specs say."""
+    return bool(_CREDENTIAL_NAME.search(name))
 
 
 def _undefined(name: str, scope: Scope) -> str:

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 
 from apply.helpers import (
@@ -470,3 +471,37 @@ def test_parallelism_one_applies_one_study_at_a_time(emulator: Any, connect: Con
     watched = _InFlight(emulator)
     assert apply_plan(connect(watched), plan, DEFAULT, parallelism=1).ok
     assert watched.peak == 1
+
+
+def test_a_study_create_that_timed_out_is_not_resent(emulator: Any, connect: Connect) -> None:
+    # The server committed the create but the answer came too late; the read-back can
+    # miss a create the server is still finishing, so a resend could make it twice.
+    posts: list[str] = []
+
+    def slow_creates(environ: dict[str, Any], start_response: Any) -> Any:
+        answer = emulator(environ, start_response)
+        if (environ["REQUEST_METHOD"], environ["PATH_INFO"]) == ("POST", "/api/v1/studies"):
+            posts.append("create")
+            list(answer)
+            raise httpx.ReadTimeout("timed out")
+        return answer
+
+    exchange = connect(slow_creates)
+    hidden = connect(emulator)
+    plan = plan_for(exchange, HYPERTENSION)
+    # Make the committed study invisible to the read-back, as a slow server would.
+    original = exchange.get
+
+    def listing_without_new_studies(path: str, params: Any = None) -> Any:
+        found = original(path, params)
+        if path == "/api/v1/organizations/20003/studies":
+            return [s for s in found if s["id"] < 30006]
+        return found
+
+    exchange.get = listing_without_new_studies  # type: ignore[method-assign]
+    result = apply_plan(exchange, plan, DEFAULT)
+    first = result.results[0]
+    assert first.outcome is Outcome.FAILED
+    assert "not resent" in first.reason
+    assert posts == ["create"]
+    assert studies_named(hidden, 20003, "Hypertension Management Study") == [30006]

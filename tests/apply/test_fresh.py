@@ -109,3 +109,16 @@ def test_an_edited_saved_plan_is_refused(exchange: Exchange) -> None:
     edited = io.StringIO(stream.getvalue().replace("Hypertension Management Study", "Other Study"))
     with pytest.raises(TamperedPlanError):
         load_plan(edited)
+
+
+def test_a_plan_that_changes_a_study_it_holds_no_fingerprint_of_is_refused(
+    emulator: Any, scripted: Any, connect: Connect
+) -> None:
+    app = scripted(emulator)
+    exchange = connect(app)
+    plan = _saved(plan_for(exchange, MANAGED))
+    assert plan.changes, "the managed spec changes study 30001"
+    del plan.fingerprints["study:30001"]
+    with pytest.raises(StalePlanError, match="changes study 30001 without a fingerprint"):
+        check_fresh(exchange, plan)
+    assert writes(app) == []

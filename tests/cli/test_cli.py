@@ -290,3 +290,31 @@ def test_missing_credentials_say_which_variables_to_set(jhe: Callable[..., Run])
     run = jhe("plan", EXAMPLES / "quickstart", "--url", "https://jhe.example.org")
     assert run.code == 1
     assert "JHE_CLIENT_ID" in run.err and "JHE_TOKEN" in run.err
+
+
+def test_target_narrows_a_saved_plan_too(
+    jhe: Callable[..., Run], local: str, tmp_path: Path
+) -> None:
+    spec = tmp_path / "two.yaml"
+    spec.write_text(
+        "version: 1\nstudies:\n"
+        "  - {key: a, name: A, description: d, organization: Lifespan Lab}\n"
+        "  - {key: b, name: B, description: d, organization: Lifespan Lab}\n",
+        encoding="utf-8",
+    )
+    saved = tmp_path / "plan.json"
+    assert jhe("plan", spec, "--url", local, "--out", saved).code == 0
+    run = jhe("apply", "--plan", saved, "--url", local, "--auto-approve", "--target", "a")
+    assert run.code == 0, run.err
+    left = jhe("plan", spec, "--url", local, "--format", "json")
+    assert [c["study_key"] for c in json.loads(left.out)["changes"]] == ["b"]
+
+
+def test_a_saved_plan_takes_no_spec_variables(
+    jhe: Callable[..., Run], local: str, tmp_path: Path
+) -> None:
+    saved = tmp_path / "plan.json"
+    assert jhe("plan", EXAMPLES / "quickstart", "--url", local, "--out", saved).code == 0
+    run = jhe("apply", "--plan", saved, "--url", local, "--auto-approve", "--var", "x=1")
+    assert run.code == 1
+    assert "--plan FILE applies a saved plan as it was made" in run.err
