@@ -19,6 +19,7 @@ from jhe_sync.errors import (
     ConfigError,
     JheSyncError,
 )
+from jhe_sync.plan.change import SafetyPolicy
 
 if TYPE_CHECKING:
     from jhe_sync.workflow import Context
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 FORMATS = ("text", "json", "markdown")
+"""Output formats of plan, show and status (the renderers' own lists match it)."""
 
 
 # Options are defined once and shared by the commands that take them.
@@ -121,7 +123,7 @@ def safety_options(func: F) -> F:
         click.option(
             "--max-destroy",
             type=click.IntRange(0),
-            default=10,
+            default=SafetyPolicy.max_destroy,
             show_default=True,
             help="Refuse a plan with more destructive changes than this (patients count one each).",
         ),

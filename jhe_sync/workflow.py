@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import re
 import signal
 import sys
 import threading
@@ -30,11 +29,9 @@ from jhe_sync.errors import (
     SafetyRefusal,
 )
 from jhe_sync.plan.change import SafetyPolicy
+from jhe_sync.plan.diff import is_unlisted_study_key
 from jhe_sync.plan.plan import Plan
 from jhe_sync.spec.models import Desired
-
-_PRUNED_KEY = re.compile(r"id:\d+")
-"""How plans name a live study that no spec lists (one that ``prune: true`` deletes)."""
 
 
 @dataclass
@@ -79,7 +76,7 @@ def policy_from(options: dict[str, Any], desired: Desired | None) -> SafetyPolic
     keys = frozenset(k for k in allowed if k != "*")
     if desired is not None:
         known = {s.key for s in desired.studies}
-        unknown = sorted(k for k in keys - known if not _PRUNED_KEY.fullmatch(k))
+        unknown = sorted(k for k in keys - known if not is_unlisted_study_key(k))
         if unknown:
             raise ConfigError(
                 f"--allow-destroy {unknown[0]!r} names no study key in the spec "
@@ -89,7 +86,7 @@ def policy_from(options: dict[str, Any], desired: Desired | None) -> SafetyPolic
     return SafetyPolicy(
         allow_destroy_all="*" in allowed,
         allow_destroy_keys=keys,
-        max_destroy=options.get("max_destroy", 10),
+        max_destroy=options.get("max_destroy", SafetyPolicy.max_destroy),
         ignore_threshold=bool(options.get("ignore_destroy_threshold")),
     )
 

@@ -162,7 +162,7 @@ class Change:
             method = "POST" if kind is ChangeKind.ENROLL else "DELETE"
             return Call(method, f"{base}/patients", {"patient_ids": [p.id for p in self.patients]})
         resource, key = LINK_RESOURCE[kind]
-        method = "POST" if kind.name.startswith("ADD") else "DELETE"
+        method = "DELETE" if kind.destructive else "POST"
         return Call(method, f"{base}/{resource}", {key: self.link_id})
 
 

@@ -46,6 +46,12 @@ def unlisted_study_key(study_id: int) -> str:
     return f"id:{study_id}"
 
 
+def is_unlisted_study_key(key: str) -> bool:
+    """Whether ``key`` is one ``unlisted_study_key`` makes (spec keys cannot hold ':')."""
+    prefix, _, number = key.partition(":")
+    return prefix == "id" and number.isdigit()
+
+
 def diff(resolved: Resolved, live: Live) -> Plan:
     """The changes that bring ``live`` to ``resolved``, with what a reviewer must know."""
     changes: list[Change] = []
