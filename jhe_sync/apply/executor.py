@@ -40,12 +40,12 @@ from jhe_sync.exchange import parse
 from jhe_sync.exchange.client import Exchange, Reply
 from jhe_sync.exchange.read import (
     API,
-    LinkKind,
     read_enrollments,
     read_link_ids,
     read_organization_studies,
     read_study_fields,
 )
+from jhe_sync.links import PATIENTS, link_of_change
 from jhe_sync.plan.change import Call, Change, ChangeKind, SafetyPolicy
 from jhe_sync.plan.diff import fields_differing
 from jhe_sync.plan.plan import Plan
@@ -63,15 +63,6 @@ MAX_RATE_LIMITED_ATTEMPTS = 6
 
 _AMBIGUOUS = (ServerError, TransportError, ProtocolError)
 """Failures after which the write may have happened."""
-
-_LINK_KINDS: dict[ChangeKind, LinkKind] = {
-    ChangeKind.ADD_SCOPE: "scope",
-    ChangeKind.REMOVE_SCOPE: "scope",
-    ChangeKind.ADD_DATA_SOURCE: "data_source",
-    ChangeKind.REMOVE_DATA_SOURCE: "data_source",
-    ChangeKind.ADD_CLIENT: "client",
-    ChangeKind.REMOVE_CLIENT: "client",
-}
 
 
 def apply_plan(
@@ -235,7 +226,7 @@ class _StudyRun:
             )
         if kind in (ChangeKind.ENROLL, ChangeKind.UNENROLL):
             return self._enrollments(change, study_id)
-        link_kind, link_id = _LINK_KINDS[kind], change.link_id
+        link_kind, link_id = link_of_change(kind).kind, change.link_id
         adding = not kind.destructive
         call = _with_id(change.call(), study_id)
 
@@ -318,7 +309,7 @@ class _StudyRun:
         self, change: Change, study_id: int, chunk: list[int], enrolling: bool
     ) -> None:
         method = "POST" if enrolling else "DELETE"
-        path = f"{API}/studies/{study_id}/patients"
+        path = f"{API}/studies/{study_id}/{PATIENTS.resource}"
         remaining = list(chunk)
 
         def settled() -> bool:
@@ -327,7 +318,9 @@ class _StudyRun:
             remaining[:] = [pid for pid in remaining if (pid in enrolled) != enrolling]
             return not remaining
 
-        self._send(change, lambda: Call(method, path, {"patient_ids": list(remaining)}), settled)
+        self._send(
+            change, lambda: Call(method, path, {PATIENTS.body_key: list(remaining)}), settled
+        )
 
     # -- the write loop --------------------------------------------------------------
 

@@ -13,22 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
 from jhe_sync.errors import StalePlanError
 from jhe_sync.exchange.client import Exchange
-from jhe_sync.exchange.live import Caller, Live, StudyLinks
+from jhe_sync.exchange.live import NO_CALLER, Live, StudyLinks
 from jhe_sync.exchange.read import (
-    ALL_LINKS,
-    LINK_FIELDS,
-    bind,
     gather,
-    read_link_ids,
+    read_link_sets,
     read_organization_studies,
     read_study_fields,
 )
+from jhe_sync.links import LINKS
 from jhe_sync.plan.plan import Plan
-
-_NOBODY = Caller(id=0, email="")
 
 
 def check_fresh(exchange: Exchange, plan: Plan, parallelism: int = 8) -> None:
@@ -48,7 +45,7 @@ def check_fresh(exchange: Exchange, plan: Plan, parallelism: int = 8) -> None:
         if not raw_id.isdigit() or kind not in ("study", "organization"):
             raise StalePlanError(f"the plan records an unknown object {key!r}; plan again")
         check = _study_is_unchanged if kind == "study" else _organization_is_unchanged
-        checks[key] = bind(check, exchange, int(raw_id), digest)
+        checks[key] = partial(check, exchange, int(raw_id), digest)
     fresh = gather(parallelism, checks)
     changed = sorted((key for key, ok in fresh.items() if not ok), key=_order)
     if changed:
@@ -69,7 +66,7 @@ def _uncovered(plan: Plan) -> set[str]:
 
 def _study_is_unchanged(exchange: Exchange, study_id: int, digest: str) -> bool:
     study = read_study_fields(exchange, study_id)
-    live = Live(caller=_NOBODY, studies={study_id: study} if study else {})
+    live = Live(caller=NO_CALLER, studies={study_id: study} if study else {})
     if live.study_fingerprint(study_id) == digest:
         return True
     if study is None:
@@ -78,13 +75,12 @@ def _study_is_unchanged(exchange: Exchange, study_id: int, digest: str) -> bool:
     live.links[study_id] = StudyLinks()
     if live.study_fingerprint(study_id) == digest:
         return True
-    everything = StudyLinks(
-        **{LINK_FIELDS[kind]: read_link_ids(exchange, study_id, kind) for kind in ALL_LINKS}
-    )
-    for mask in range(1, 1 << len(ALL_LINKS)):
+    # The checks already run concurrently, so each reads its own sets one after another.
+    everything = read_link_sets(exchange, {study_id: LINKS}, parallelism=1).links[study_id]
+    for mask in range(1, 1 << len(LINKS)):
         chosen = {
-            LINK_FIELDS[kind]: getattr(everything, LINK_FIELDS[kind])
-            for bit, kind in enumerate(ALL_LINKS)
+            link.live_field: getattr(everything, link.live_field)
+            for bit, link in enumerate(LINKS)
             if mask & (1 << bit)
         }
         live.links[study_id] = replace(StudyLinks(), **chosen)
@@ -95,7 +91,7 @@ def _study_is_unchanged(exchange: Exchange, study_id: int, digest: str) -> bool:
 
 def _organization_is_unchanged(exchange: Exchange, organization_id: int, digest: str) -> bool:
     listed = read_organization_studies(exchange, organization_id)
-    live = Live(caller=_NOBODY, studies={s.id: s for s in listed})
+    live = Live(caller=NO_CALLER, studies={s.id: s for s in listed})
     return live.organization_fingerprint(organization_id) == digest
 
 

@@ -21,6 +21,12 @@ class Caller:
     is_superuser: bool = False
 
 
+NO_CALLER = Caller(id=0, email="")
+"""The caller of a ``Live`` built without asking who the caller is (a request saved):
+the lifecycle commands' snapshots, and the objects a freshness check re-reads. Nothing
+that reads those snapshots looks at the caller."""
+
+
 @dataclass(frozen=True)
 class Organization:
     id: int

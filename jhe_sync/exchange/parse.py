@@ -23,6 +23,7 @@ from jhe_sync.exchange.live import (
     ScopeConsent,
     Study,
 )
+from jhe_sync.links import link_of_resource
 
 
 def caller(data: Any, endpoint: str) -> Caller:
@@ -118,18 +119,10 @@ def studies(items: Any, endpoint: str) -> list[Study]:
     return [study(raw, endpoint) for raw in _list(items, endpoint)]
 
 
-LINK_OBJECT_KEYS = {
-    "scope_requests": "scopeCode",
-    "data_sources": "dataSource",
-    "clients": "client",
-}
-"""Study sub-resource -> the key of the linked object in each entry of its bare list."""
-
-
 def link_ids(items: Any, resource: str, endpoint: str) -> frozenset[int]:
     """The ids a study links to, from ``/studies/{id}/<resource>``; nothing else is kept
     (for clients, the nested Application row with its ``clientSecret`` is dropped)."""
-    key = LINK_OBJECT_KEYS[resource]
+    key = link_of_resource(resource).object_key
     ids = set()
     for raw in _list(items, endpoint):
         entry = _dict(raw, endpoint)

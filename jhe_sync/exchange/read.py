@@ -12,8 +12,9 @@ The order is fixed by what each read needs to know:
    the spec refers to (scopes, data sources, clients), all at once;
 2. the studies of each organization the spec touches, and the patients of each
    organization whose studies list patients;
-3. for each live study a spec entry may stand for, the link sets it manages (and the
-   enrollments of a study that may be deleted, for the impact of deleting it);
+3. for the live study each spec entry stands for (by the plan's own identity rule,
+   ``plan.identity.identify``), the link sets it manages (and the enrollments of a
+   study that may be deleted, for the impact of deleting it);
 4. a global lookup for each patient reference still unknown, so that the plan can say
    "this patient is in another organization" rather than "unknown".
 """
@@ -24,44 +25,29 @@ import logging
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Literal, TypeVar
+from functools import partial
+from typing import TypeVar
 
 from jhe_sync.errors import NotFound, PermissionDenied
 from jhe_sync.exchange import parse
 from jhe_sync.exchange.client import Exchange
 from jhe_sync.exchange.live import Live, Patient, ScopeConsent, Study, StudyLinks
+from jhe_sync.links import CLIENTS, DATA_SOURCES, LINKS, PATIENTS, SCOPES, Link, LinkKind, link
+from jhe_sync.plan.identity import StudyIndex, identify
+from jhe_sync.plan.lookup import OrganizationFinder, Unresolved
 from jhe_sync.spec.models import Desired, StudySpec
 
 log = logging.getLogger("jhe_sync.exchange")
 
 API = "/api/v1"
 
-LinkKind = Literal["scope", "data_source", "client", "patient"]
-ALL_LINKS: tuple[LinkKind, ...] = ("scope", "data_source", "client", "patient")
+LINK_FIELDS: dict[LinkKind, str] = {each.kind: each.live_field for each in LINKS}
+"""Link kind -> its field of ``StudyLinks`` (``lifecycle.export`` reads it; new code
+takes ``jhe_sync.links.link(kind).live_field``)."""
 
-LINK_RESOURCES: dict[LinkKind, str] = {
-    "scope": "scope_requests",
-    "data_source": "data_sources",
-    "client": "clients",
-    "patient": "patients",
-}
-"""Link kind -> sub-resource of ``/studies/{id}``."""
-
-LINK_FIELDS: dict[LinkKind, str] = {
-    "scope": "scope_ids",
-    "data_source": "data_source_ids",
-    "client": "client_ids",
-    "patient": "patient_ids",
-}
-"""Link kind -> its field of ``StudyLinks``."""
-
-SPEC_LINK_FIELDS: dict[str, LinkKind] = {
-    "scope_requests": "scope",
-    "data_sources": "data_source",
-    "clients": "client",
-    "patients": "patient",
-}
-"""A spec study's link list -> the link kind it manages."""
+bind = partial
+"""``functools.partial``, under the name ``lifecycle.export`` and
+``lifecycle.observations`` still import it by."""
 
 K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
@@ -82,33 +68,78 @@ def read_study_fields(exchange: Exchange, study_id: int) -> Study | None:
 
 def read_enrollments(exchange: Exchange, study_id: int) -> list[Patient]:
     """The patients enrolled in a study (a paginated list, unlike the other link sets)."""
-    path = f"{API}/studies/{study_id}/patients"
+    path = f"{API}/studies/{study_id}/{PATIENTS.resource}"
     return parse.patients(exchange.get_all(path), f"GET {path}")
 
 
 def read_link_ids(exchange: Exchange, study_id: int, kind: LinkKind) -> frozenset[int]:
     """The ids of one of a study's link sets."""
-    if kind == "patient":
+    wanted = link(kind)
+    if wanted.enrollment:
         return frozenset(p.id for p in read_enrollments(exchange, study_id))
-    resource = LINK_RESOURCES[kind]
-    path = f"{API}/studies/{study_id}/{resource}"
-    return parse.link_ids(exchange.get(path), resource, f"GET {path}")
+    path = f"{API}/studies/{study_id}/{wanted.resource}"
+    return parse.link_ids(exchange.get(path), wanted.resource, f"GET {path}")
 
 
-def read_study(
+@dataclass(frozen=True)
+class LinkSets:
+    """What ``read_link_sets`` read: each study's link sets (None where not asked for),
+    and the patients enrolled in each study whose enrollments were read (their ``GET``
+    answers the patients whole)."""
+
+    links: dict[int, StudyLinks] = field(default_factory=dict)
+    enrolled: dict[int, tuple[Patient, ...]] = field(default_factory=dict)
+
+    def add_to(self, live: Live) -> None:
+        """Put the sets read into ``live.links`` (a set not read keeps what ``live`` had)
+        and the enrolled patients into ``live.patients`` (a patient held stays as held)."""
+        for study_id, read in self.links.items():
+            known = live.links.get(study_id) or StudyLinks()
+            values = {each.live_field: getattr(read, each.live_field) for each in LINKS}
+            live.links[study_id] = replace(
+                known, **{name: ids for name, ids in values.items() if ids is not None}
+            )
+        for patients in self.enrolled.values():
+            for patient in patients:
+                live.patients.setdefault(patient.id, patient)
+
+
+def read_link_sets(
     exchange: Exchange,
-    study_id: int,
-    links: Iterable[LinkKind] = ALL_LINKS,
-) -> tuple[Study | None, StudyLinks]:
-    """A study and the link sets asked for (the others stay None). A study the server
-    answers 403 for is None, and then no link set is read."""
-    found = read_study_fields(exchange, study_id)
-    if found is None:
-        return None, StudyLinks()
-    values = {
-        LINK_FIELDS[kind]: read_link_ids(exchange, study_id, kind) for kind in dict.fromkeys(links)
+    wanted: Mapping[int, Iterable[Link]],
+    parallelism: int = 8,
+    *,
+    pool: ThreadPoolExecutor | None = None,
+) -> LinkSets:
+    """The link sets asked for of each study: one request per set (pages of enrollments
+    aside), ``parallelism`` at a time, or on ``pool`` when the caller shares one between
+    all its reads (the snapshot does, to keep one bound)."""
+    kinds = {study_id: tuple(dict.fromkeys(links)) for study_id, links in wanted.items()}
+    tasks = {
+        (study_id, each.kind): partial(_read_link_set, exchange, study_id, each)
+        for study_id, links in sorted(kinds.items())
+        for each in links
     }
-    return found, StudyLinks(**values)
+    answers = _gather_in(pool, tasks) if pool is not None else gather(parallelism, tasks)
+    found = LinkSets()
+    for study_id, links in kinds.items():
+        values: dict[str, frozenset[int]] = {}
+        for each in links:
+            ids, enrolled = answers[(study_id, each.kind)]
+            values[each.live_field] = ids
+            if each.enrollment:
+                found.enrolled[study_id] = tuple(enrolled)
+        found.links[study_id] = StudyLinks(**values)
+    return found
+
+
+def _read_link_set(
+    exchange: Exchange, study_id: int, wanted: Link
+) -> tuple[frozenset[int], list[Patient]]:
+    if wanted.enrollment:
+        enrolled = read_enrollments(exchange, study_id)
+        return frozenset(p.id for p in enrolled), enrolled
+    return read_link_ids(exchange, study_id, wanted.kind), []
 
 
 def read_organization_studies(exchange: Exchange, organization_id: int) -> list[Study]:
@@ -147,7 +178,8 @@ def read_consents(
         holder = data.get("patient") if isinstance(data, dict) else None
         return (parse.patient(holder, endpoint) if holder else None), parse.consents(data, endpoint)
 
-    for patient_id, answer in gather(parallelism, {pid: bind(one, pid) for pid in wanted}).items():
+    answers = gather(parallelism, {pid: partial(one, pid) for pid in wanted})
+    for patient_id, answer in answers.items():
         if answer is None:
             continue
         holder, consents = answer
@@ -175,7 +207,7 @@ class _Wants:
 def read_live(exchange: Exchange, desired: Desired, parallelism: int = 8) -> Live:
     """The snapshot of the exchange that ``desired`` needs, read concurrently."""
     present = [s for s in desired.studies if s.state == "present"]
-    managed = {name for s in present for name in SPEC_LINK_FIELDS if getattr(s, name) is not None}
+    managed = {each for s in present for each in LINKS if getattr(s, each.spec_field) is not None}
 
     with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="jhe-read") as pool:
         try:
@@ -186,18 +218,18 @@ def read_live(exchange: Exchange, desired: Desired, parallelism: int = 8) -> Liv
 
 
 def _read_live(
-    exchange: Exchange, desired: Desired, managed: set[str], pool: ThreadPoolExecutor
+    exchange: Exchange, desired: Desired, managed: set[Link], pool: ThreadPoolExecutor
 ) -> Live:
     # 1. caller, organizations, catalogues
     first: dict[str, Future[object]] = {
         "caller": pool.submit(exchange.get, f"{API}/users/profile"),
         "organizations": pool.submit(exchange.get_all, f"{API}/organizations"),
     }
-    if "scope_requests" in managed:
+    if SCOPES in managed:
         first["scopes"] = pool.submit(exchange.get, f"{API}/data_sources/all_scopes")
-    if "data_sources" in managed:
+    if DATA_SOURCES in managed:
         first["data_sources"] = pool.submit(exchange.get_all, f"{API}/data_sources")
-    if "clients" in managed:
+    if CLIENTS in managed:
         first["clients"] = pool.submit(exchange.get_all, f"{API}/clients")
     live = Live(
         caller=parse.caller(first["caller"].result(), f"GET {API}/users/profile"),
@@ -230,35 +262,22 @@ def _read_live(
             live.studies[study.id] = study
     live.read_organization_ids = frozenset(study_lists)
     pinned = sorted({s.id for s, _ in wants.entries if s.id is not None} - set(live.studies))
-    pinned_reads = {sid: bind(read_study_fields, exchange, sid) for sid in pinned}
+    pinned_reads = {sid: partial(read_study_fields, exchange, sid) for sid in pinned}
     for pinned_study in _gather_in(pool, pinned_reads).values():
         if pinned_study is not None:
             live.studies[pinned_study.id] = pinned_study
 
     # 3. link sets of the studies a spec entry may stand for
-    needed = _link_reads(wants, live)
-    tasks = {
-        (study_id, kind): bind(_read_link_set, exchange, study_id, kind)
-        for study_id, kinds in sorted(needed.items())
-        for kind in kinds
-    }
-    answers = _gather_in(pool, tasks)
+    link_sets = read_link_sets(exchange, _link_reads(wants, live), pool=pool)
     for org_id, future in patient_lists.items():
         endpoint = f"GET {API}/patients?organization_id={org_id}"
         for patient in parse.patients(future.result(), endpoint):
             live.patients[patient.id] = patient
-    for study_id, kinds in needed.items():
-        values: dict[str, frozenset[int]] = {}
-        for kind in kinds:
-            ids, enrolled = answers[(study_id, kind)]
-            values[LINK_FIELDS[kind]] = ids
-            for patient in enrolled:
-                live.patients.setdefault(patient.id, patient)
-        live.links[study_id] = StudyLinks(**values)
+    link_sets.add_to(live)
 
     # 4. patients still unknown
     lookups = _unknown_patient_reads(desired, live)
-    lookup_reads = {key: bind(read, exchange) for key, read in lookups.items()}
+    lookup_reads = {key: partial(read, exchange) for key, read in lookups.items()}
     for found in _gather_in(pool, lookup_reads).values():
         for patient in found:
             live.patients.setdefault(patient.id, patient)
@@ -266,8 +285,6 @@ def _read_live(
 
 
 def _wants(desired: Desired, live: Live) -> _Wants:
-    from jhe_sync.plan.lookup import OrganizationFinder, Unresolved
-
     finder = OrganizationFinder(live)
 
     def resolve(ref: int | str) -> int | None:
@@ -297,51 +314,31 @@ def _wants(desired: Desired, live: Live) -> _Wants:
     return wants
 
 
-def _link_reads(wants: _Wants, live: Live) -> dict[int, tuple[LinkKind, ...]]:
+def _link_reads(wants: _Wants, live: Live) -> dict[int, tuple[Link, ...]]:
     """Study id -> the link sets to read for it (possibly none)."""
-    by_name: dict[tuple[int, str], list[int]] = {}
-    for study in live.studies.values():
-        by_name.setdefault((study.organization_id, study.name.strip()), []).append(study.id)
-
-    needed: dict[int, set[LinkKind]] = {}
+    index = StudyIndex(live)
+    needed: dict[int, set[Link]] = {}
     for spec, org_id in wants.entries:
-        for study_id in _candidates(spec, org_id, live, by_name):
-            kinds = needed.setdefault(study_id, set())
+        matched = _matched(spec, org_id, index)
+        if matched is not None:
+            sets = needed.setdefault(matched.id, set())
             if spec.state == "present":
-                kinds.update(
-                    kind
-                    for name, kind in SPEC_LINK_FIELDS.items()
-                    if getattr(spec, name) is not None
-                )
+                sets.update(each for each in LINKS if getattr(spec, each.spec_field) is not None)
             else:
-                kinds.add("patient")  # deleting it: how many patients does that touch?
+                sets.add(PATIENTS)  # deleting it: how many patients does that touch?
     for study in live.studies.values():
         if study.organization_id in wants.prune_organizations and study.id not in needed:
-            needed[study.id] = {"patient"}  # pruned unless a spec lists it: its impact
-    return {sid: tuple(k for k in ALL_LINKS if k in kinds) for sid, kinds in needed.items()}
+            needed[study.id] = {PATIENTS}  # pruned unless a spec lists it: its impact
+    return {sid: tuple(each for each in LINKS if each in sets) for sid, sets in needed.items()}
 
 
-def _candidates(
-    spec: StudySpec, org_id: int | None, live: Live, by_name: Mapping[tuple[int, str], list[int]]
-) -> list[int]:
-    """The live studies this entry may stand for, by the identity rule of the plan."""
-    if spec.id is not None:
-        return [spec.id] if spec.id in live.studies else []
-    if org_id is None:
-        return []
-    named = by_name.get((org_id, spec.name.strip()), [])
-    if named:
-        return named
-    return [sid for name in spec.previous_names for sid in by_name.get((org_id, name.strip()), [])]
-
-
-def _read_link_set(
-    exchange: Exchange, study_id: int, kind: LinkKind
-) -> tuple[frozenset[int], list[Patient]]:
-    if kind == "patient":
-        enrolled = read_enrollments(exchange, study_id)
-        return frozenset(p.id for p in enrolled), enrolled
-    return read_link_ids(exchange, study_id, kind), []
+def _matched(spec: StudySpec, org_id: int | None, index: StudyIndex) -> Study | None:
+    """The live study this entry stands for, by the plan's identity rule. None also when
+    the rule finds two: the plan stops at that entry, so its links are not needed."""
+    try:
+        return identify(spec, org_id, index).study
+    except Unresolved:
+        return None
 
 
 def _unknown_patient_reads(
@@ -355,10 +352,11 @@ def _unknown_patient_reads(
         for ref in spec.patients:
             if ref.email is not None and ref.email.strip().casefold() not in emails:
                 reads.setdefault(
-                    f"email:{ref.email.strip().casefold()}", bind(_lookup_email, ref.email.strip())
+                    f"email:{ref.email.strip().casefold()}",
+                    partial(_lookup_email, ref.email.strip()),
                 )
             elif ref.id is not None and ref.id not in live.patients:
-                reads.setdefault(f"id:{ref.id}", bind(_lookup_id, ref.id))
+                reads.setdefault(f"id:{ref.id}", partial(_lookup_id, ref.id))
     return reads
 
 
@@ -377,15 +375,6 @@ def _lookup_id(patient_id: int, exchange: Exchange) -> list[Patient]:
 
 
 # -- concurrency helpers -----------------------------------------------------------------
-
-
-def bind(function: Callable[..., T], *args: object) -> Callable[..., T]:
-    """``function`` with its first arguments given (a typed partial)."""
-
-    def bound(*more: object) -> T:
-        return function(*args, *more)
-
-    return bound
 
 
 def _gather_in(pool: ThreadPoolExecutor, tasks: Mapping[K, Callable[[], T]]) -> dict[K, T]:
@@ -413,10 +402,5 @@ def read_enrollment_sets(
     """Add the enrolled patients of these studies to ``live`` (``links[id].patient_ids``
     and ``patients``): what the impact of deleting a study needs when the snapshot did
     not read them."""
-    wanted = sorted(set(study_ids))
-    answers = gather(parallelism, {sid: bind(read_enrollments, exchange, sid) for sid in wanted})
-    for study_id, enrolled in answers.items():
-        links = live.links.get(study_id) or StudyLinks()
-        live.links[study_id] = replace(links, patient_ids=frozenset(p.id for p in enrolled))
-        for patient in enrolled:
-            live.patients.setdefault(patient.id, patient)
+    wanted = {study_id: (PATIENTS,) for study_id in sorted(set(study_ids))}
+    read_link_sets(exchange, wanted, parallelism).add_to(live)

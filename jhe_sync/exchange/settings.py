@@ -38,10 +38,6 @@ class ConnectionSettings:
     client_secret: str | None = field(default=None, repr=False)
     local_db: Path | None = None
 
-    @property
-    def is_local(self) -> bool:
-        return self.local_db is not None
-
 
 def settings_from(
     url: str | None = None,

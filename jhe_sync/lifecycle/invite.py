@@ -20,15 +20,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from jhe_sync.errors import ConfigError, ExchangeError, JheSyncError
 from jhe_sync.exchange import parse
 from jhe_sync.exchange.client import Exchange
 from jhe_sync.exchange.live import Client, Patient, Study
-from jhe_sync.exchange.read import API, bind, gather, read_enrollments, read_link_ids
+from jhe_sync.exchange.read import API, gather, read_enrollments, read_link_ids
 from jhe_sync.lifecycle.locate import locate_studies
-from jhe_sync.lifecycle.patients import find_ref, finder_for, label, parse_choice, spec_labels
+from jhe_sync.lifecycle.patients import finder_for, label, parse_choice, spec_labels
 from jhe_sync.plan.lookup import CatalogueFinder, Unresolved
 from jhe_sync.spec.models import Desired, StudySpec
 
@@ -107,9 +108,9 @@ def invite_patients(
     spec = _spec(desired, study_key)
     study = _live_study(exchange, spec, parallelism)
     tasks: dict[str, Callable[[], Any]] = {
-        "study_clients": bind(read_link_ids, exchange, study.id, "client"),
-        "catalogue": bind(exchange.get_all, f"{API}/clients"),
-        "enrolled": bind(read_enrollments, exchange, study.id),
+        "study_clients": partial(read_link_ids, exchange, study.id, "client"),
+        "catalogue": partial(exchange.get_all, f"{API}/clients"),
+        "enrolled": partial(read_enrollments, exchange, study.id),
     }
     reads = gather(parallelism, tasks)
     catalogue = parse.clients(reads["catalogue"], f"GET {API}/clients")
@@ -145,7 +146,7 @@ def invite_patients(
             return result(False, str(error))
         return result(True, data=reply.data if isinstance(reply.data, dict) else None)
 
-    answers = gather(parallelism, {index: bind(invite, t) for index, t in enumerate(targets)})
+    answers = gather(parallelism, {index: partial(invite, t) for index, t in enumerate(targets)})
     return [answers[index] for index in range(len(targets))]
 
 
@@ -225,7 +226,7 @@ def _targets(spec: StudySpec, enrolled: list[Patient], chosen: Sequence[str]) ->
             targets.append(_Target(text, None, _NOT_A_REF))
             continue
         try:
-            patient_id = find_ref(finder, ref)
+            patient_id = finder.find(ref)
         except Unresolved:
             targets.append(_Target(ref.label, ref.id, f"not enrolled in study {spec.key!r}"))
             continue

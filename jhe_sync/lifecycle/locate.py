@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from jhe_sync.exchange.client import Exchange
 from jhe_sync.exchange.live import Live, Study
-from jhe_sync.exchange.read import bind, gather, read_organization_studies, read_study_fields
+from jhe_sync.exchange.read import gather, read_organization_studies, read_study_fields
 from jhe_sync.lifecycle.snapshot import Part, read_parts
 from jhe_sync.plan.identity import StudyIndex, identify
 from jhe_sync.plan.lookup import OrganizationFinder, Unresolved
@@ -55,14 +56,14 @@ def locate_studies(
 
     listed = sorted({org for org in organization_ids.values() if org is not None})
     lists = gather(
-        parallelism, {org: bind(read_organization_studies, exchange, org) for org in listed}
+        parallelism, {org: partial(read_organization_studies, exchange, org) for org in listed}
     )
     for studies in lists.values():
         live.studies.update((study.id, study) for study in studies)
     live.read_organization_ids = frozenset(listed)
     pinned = sorted({s.id for s in specs if s.id is not None} - set(live.studies))
     for found in gather(
-        parallelism, {sid: bind(read_study_fields, exchange, sid) for sid in pinned}
+        parallelism, {sid: partial(read_study_fields, exchange, sid) for sid in pinned}
     ).values():
         if found is not None:
             live.studies[found.id] = found

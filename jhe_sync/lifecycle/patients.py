@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from jhe_sync.exchange.live import Live, Patient
-from jhe_sync.lifecycle.snapshot import NO_CALLER
+from jhe_sync.exchange.live import NO_CALLER, Live, Patient
 from jhe_sync.plan.lookup import PatientFinder, Unresolved
 from jhe_sync.spec.models import PatientRef, StudySpec
 
@@ -24,23 +23,13 @@ def finder_for(patients: Iterable[Patient]) -> PatientFinder:
     return PatientFinder(Live(caller=NO_CALLER, patients={p.id: p for p in patients}))
 
 
-def find_ref(finder: PatientFinder, ref: PatientRef) -> int:
-    """The id of the patient a spec reference names; raises ``Unresolved``."""
-    if ref.email is not None:
-        return finder.find_email(ref.email)
-    if ref.identifier is not None:
-        return finder.find_identifier(ref.identifier.system, ref.identifier.value)
-    assert ref.id is not None
-    return finder.find_id(ref.id)
-
-
 def spec_labels(spec: StudySpec, patients: Iterable[Patient]) -> dict[int, str]:
     """Patient id -> the spec's label, for the spec's patients found among ``patients``."""
     finder = finder_for(patients)
     labels: dict[int, str] = {}
     for ref in spec.patients or ():
         try:
-            labels.setdefault(find_ref(finder, ref), ref.label)
+            labels.setdefault(finder.find(ref), ref.label)
         except Unresolved:
             continue
     return labels

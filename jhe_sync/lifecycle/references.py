@@ -16,14 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from jhe_sync.exchange.live import Live, Patient
-from jhe_sync.plan.lookup import (
-    CatalogueFinder,
-    OrganizationFinder,
-    PatientFinder,
-    ScopeFinder,
-    Unresolved,
-    organization_path,
-)
+from jhe_sync.plan.lookup import Finders, Unresolved, organization_path
 from jhe_sync.spec.models import EMAIL_PATTERN, SCOPE_PATTERN
 
 _DIGITS = re.compile(r"\s*[0-9]+\s*")
@@ -36,24 +29,14 @@ class References:
 
     def __init__(self, live: Live) -> None:
         self.live = live
-        self._organizations = OrganizationFinder(live)
-        self._scopes = ScopeFinder(live.scopes)
-        self._data_sources = CatalogueFinder(
-            "data source", {d.id: d.name for d in live.data_sources.values()}
-        )
-        self._clients = CatalogueFinder(
-            "client",
-            {c.id: c.name for c in live.clients.values()},
-            aliases={c.id: c.client_id for c in live.clients.values()},
-        )
-        self._patients = PatientFinder(live)
+        self._finders = Finders(live)
 
     def organization(self, organization_id: int) -> int | str:
         organization = self.live.organizations.get(organization_id)
         if organization is None:
             return organization_id
         names = [organization.name, organization_path(self.live, organization_id)]
-        return _first_that_finds(self._organizations.find, names, organization_id)
+        return _first_that_finds(self._finders.organizations.find, names, organization_id)
 
     def scope(self, scope_id: int) -> str | None:
         """The code, or the display text; None when neither reads back as this scope
@@ -62,18 +45,18 @@ class References:
         if scope is None:
             return None
         names = [n for n in (scope.code, scope.text) if n.strip() and _SCOPE.fullmatch(n.strip())]
-        found = _first_that_finds(self._scopes.find, names, scope_id)
+        found = _first_that_finds(self._finders.scopes.find, names, scope_id)
         return found if isinstance(found, str) else None
 
     def data_source(self, data_source_id: int) -> int | str:
         source = self.live.data_sources.get(data_source_id)
         names = [source.name] if source is not None else []
-        return _first_that_finds(self._data_sources.find, names, data_source_id)
+        return _first_that_finds(self._finders.data_sources.find, names, data_source_id)
 
     def client(self, client_id: int) -> int | str:
         client = self.live.clients.get(client_id)
         names = [client.name] if client is not None else []
-        return _first_that_finds(self._clients.find, names, client_id)
+        return _first_that_finds(self._finders.clients.find, names, client_id)
 
     def patient(self, patient: Patient) -> str | dict[str, Any]:
         """The email as a bare string (the spec's short form), else ``{identifier: ...}``,
@@ -82,7 +65,7 @@ class References:
         if (
             email
             and _EMAIL.fullmatch(email)
-            and _finds(self._patients.find_email, email, patient.id)
+            and _finds(self._finders.patients.find_email, email, patient.id)
         ):
             return email
         for identifier in sorted(patient.identifiers, key=lambda i: (i.system, i.value)):
@@ -97,7 +80,7 @@ class References:
         return {"id": patient.id}
 
     def _find_identifier(self, identifier: tuple[str, str]) -> int:
-        return self._patients.find_identifier(*identifier)
+        return self._finders.patients.find_identifier(*identifier)
 
 
 def _finds(find: Callable[[Any], int], name: Any, wanted: int) -> bool:

@@ -7,14 +7,13 @@ spec and the exchange (study names) so that it cannot turn into markup.
 
 from __future__ import annotations
 
-import html
 import json
-import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import IO
 
 from jhe_sync.lifecycle.status import StatusReport, StudyStatus
+from jhe_sync.markdown import escape, inline_code
 from jhe_sync.plan.wording import plural
 
 FORMATS = ("text", "json", "markdown")
@@ -28,8 +27,6 @@ SUMMARY_HEADERS = (
     "NO DATA YET",
 )
 SCOPE_HEADERS = ("SCOPE", "CONSENTED", "DECLINED", "PENDING")
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~#<>])")
 
 
 def render(report: StatusReport, stream: IO[str], output_format: str = "text") -> None:
@@ -50,7 +47,7 @@ def render_json(report: StatusReport, stream: IO[str]) -> None:
 
 def render_text(report: StatusReport, stream: IO[str]) -> None:
     """A summary table of every study, then each live study's consents by scope."""
-    lines = [f"Status of {_studies(len(report.studies))}, as of {report.as_of}", ""]
+    lines = [f"Status of {plural(len(report.studies), 'study')}, as of {report.as_of}", ""]
     if not report.studies:
         lines.append("The spec lists no study.")
     rows = [_summary_row(study) for study in report.studies]
@@ -75,7 +72,7 @@ def render_markdown(report: StatusReport, stream: IO[str]) -> None:
     """A report to post on a schedule: a summary table, then a section per live study."""
     parts = [
         "## Study status\n\n",
-        f"As of {_md(report.as_of)}: {_studies(len(report.studies))} in the spec, "
+        f"As of {escape(report.as_of)}: {plural(len(report.studies), 'study')} in the spec, "
         f"{len(report.live)} on the exchange.\n",
     ]
     if report.studies:
@@ -86,41 +83,40 @@ def render_markdown(report: StatusReport, stream: IO[str]) -> None:
         for study in report.studies:
             if study.state == "live":
                 parts.append(
-                    f"| `{_code(study.key)}` | {study.study_id} | {_md(study.organization)} | "
-                    f"{study.enrolled} | {study.observations} | {_md(_when(study.latest_upload))} | "
+                    f"| `{inline_code(study.key)}` | {study.study_id} | {escape(study.organization)} | "
+                    f"{study.enrolled} | {study.observations} | {escape(_when(study.latest_upload))} | "
                     f"{len(study.no_data)} |\n"
                 )
             else:
-                parts.append(f"| `{_code(study.key)}` | | {_md(study.state)} | | | | |\n")
+                parts.append(f"| `{inline_code(study.key)}` | | {escape(study.state)} | | | | |\n")
     for study in report.live:
-        parts.append(f"\n### `{_code(study.key)}`: {_md(study.name)} (id {study.study_id})\n\n")
+        parts.append(
+            f"\n### `{inline_code(study.key)}`: {escape(study.name)} (id {study.study_id})\n\n"
+        )
         if study.scopes:
             parts.append(
                 "| Scope | Consented | Declined | Pending |\n| --- | ---: | ---: | ---: |\n"
             )
             parts += [
-                f"| `{_code(t.code)}` | {t.consented} | {t.declined} | {t.pending} |\n"
+                f"| `{inline_code(t.code)}` | {t.consented} | {t.declined} | {t.pending} |\n"
                 for t in study.scopes
             ]
         else:
             parts.append("Requests no scope.\n")
-        notes = _study_notes(study, code=lambda text: f"`{_code(text)}`")
+        notes = _study_notes(study, code=lambda text: f"`{inline_code(text)}`")
         if notes:
             parts.append("\n" + "".join(f"- {note}\n" for note in notes))
     missing = [study for study in report.studies if study.state != "live"]
     if missing:
         parts.append("\n### Not on the exchange\n\n")
         parts += [
-            f"- `{_code(study.key)}`: {_md(study.state)}: {_md(study.note)}\n" for study in missing
+            f"- `{inline_code(study.key)}`: {escape(study.state)}: {escape(study.note)}\n"
+            for study in missing
         ]
     stream.write("".join(parts))
 
 
 # -- shared wording ---------------------------------------------------------------------
-
-
-def _studies(count: int) -> str:
-    return "1 study" if count == 1 else f"{count} studies"
 
 
 def _summary_row(study: StudyStatus) -> tuple[str, ...]:
@@ -168,13 +164,3 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         for row in (headers, *rows)
     ]
-
-
-def _md(text: str) -> str:
-    """Plain text that markdown and HTML leave as it is."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(text, quote=False)).replace("\n", " ")
-
-
-def _code(text: str) -> str:
-    """Text to put between single backticks."""
-    return text.replace("`", "'").replace("\n", " ")

@@ -9,17 +9,15 @@ the exchange module's parsers, and keep them in a ``Live`` so that the plan's fi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any, Literal
 
 from jhe_sync.exchange import parse
 from jhe_sync.exchange.client import Exchange
-from jhe_sync.exchange.live import Caller, Live
-from jhe_sync.exchange.read import API, bind, gather
+from jhe_sync.exchange.live import NO_CALLER, Live
+from jhe_sync.exchange.read import API, gather
 
 Part = Literal["organizations", "scopes", "data_sources", "clients", "studies"]
-
-NO_CALLER = Caller(id=0, email="")
-"""These commands never ask who the caller is (a call saved); nothing they use looks."""
 
 _READS: dict[Part, tuple[str, bool]] = {
     "organizations": (f"{API}/organizations", True),
@@ -38,7 +36,7 @@ def read_parts(exchange: Exchange, parts: Iterable[Part], parallelism: int = 8) 
     tasks: dict[Part, Callable[[], Any]] = {}
     for part in wanted:
         path, paginated = _READS[part]
-        tasks[part] = bind(exchange.get_all if paginated else exchange.get, path)
+        tasks[part] = partial(exchange.get_all if paginated else exchange.get, path)
     answers = gather(parallelism, tasks)
     live = Live(caller=NO_CALLER)
     for part, data in answers.items():

@@ -19,17 +19,18 @@ patient who uploaded; ``parallelism`` at a time.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from jhe_sync.exchange.client import Exchange
 from jhe_sync.exchange.live import Live, Patient, ScopeConsent, Study
-from jhe_sync.exchange.read import bind, gather, read_consents, read_enrollments, read_link_ids
+from jhe_sync.exchange.read import LinkSets, read_consents, read_link_sets
 from jhe_sync.lifecycle import observations
 from jhe_sync.lifecycle.locate import LocatedStudy, locate_studies
 from jhe_sync.lifecycle.patients import label, spec_labels
+from jhe_sync.links import PATIENTS, SCOPES
 from jhe_sync.spec.models import Desired
 
 StudyState = Literal["live", "not created", "unresolved"]
@@ -129,7 +130,8 @@ def study_status(
     present = [spec for spec in desired.studies if spec.state == "present"]
     live, located = locate_studies(exchange, present, parallelism, parts=("scopes",))
     studies = [study for study in (loc.study for loc in located) if study is not None]
-    requested, enrolled = _read_scopes_and_enrollments(exchange, studies, parallelism)
+    link_sets = read_link_sets(exchange, {s.id: (SCOPES, PATIENTS) for s in studies}, parallelism)
+    enrolled = link_sets.enrolled
     read_consents(exchange, live, {p.id for ps in enrolled.values() for p in ps}, parallelism)
     uploads = observations.summarize_studies(
         exchange,
@@ -137,7 +139,7 @@ def study_status(
         parallelism,
     )
     statuses = [
-        _live_status(live, loc, loc.study, requested, enrolled, uploads)
+        _live_status(live, loc, loc.study, link_sets, uploads)
         if loc.study is not None
         else _not_live(loc)
         for loc in located
@@ -171,36 +173,16 @@ def tally_consents(
     return {scope_id: (c[0], c[1], c[2]) for scope_id, c in counts.items()}, unreadable
 
 
-def _read_scopes_and_enrollments(
-    exchange: Exchange, studies: list[Study], parallelism: int
-) -> tuple[dict[int, frozenset[int]], dict[int, list[Patient]]]:
-    """Each study's requested scope ids and enrolled patients, all read at once."""
-    reads: dict[tuple[int, str], Callable[[], frozenset[int] | list[Patient]]] = {}
-    for study in studies:
-        reads[(study.id, "scopes")] = bind(read_link_ids, exchange, study.id, "scope")
-        reads[(study.id, "patients")] = bind(read_enrollments, exchange, study.id)
-    requested: dict[int, frozenset[int]] = {}
-    enrolled: dict[int, list[Patient]] = {}
-    for (study_id, _), answer in gather(parallelism, reads).items():
-        if isinstance(answer, list):
-            enrolled[study_id] = answer
-        else:
-            requested[study_id] = answer
-    return requested, enrolled
-
-
 def _live_status(
     live: Live,
     located: LocatedStudy,
     study: Study,
-    requested: Mapping[int, frozenset[int]],
-    enrolled: Mapping[int, list[Patient]],
+    link_sets: LinkSets,
     uploads: Mapping[int, observations.ObservationSummary],
 ) -> StudyStatus:
-    patients = enrolled[study.id]
-    tallies, unreadable = tally_consents(
-        study.id, requested[study.id], _ids(patients), live.consents
-    )
+    patients = link_sets.enrolled[study.id]
+    requested = link_sets.links[study.id].scope_ids or frozenset()
+    tallies, unreadable = tally_consents(study.id, requested, _ids(patients), live.consents)
     scopes = [
         ScopeTally(_scope_code(live, scope_id), *counts) for scope_id, counts in tallies.items()
     ]
@@ -229,7 +211,7 @@ def _not_live(located: LocatedStudy) -> StudyStatus:
     return StudyStatus(spec.key, spec.name, "not created", note="apply the spec to create it")
 
 
-def _ids(patients: list[Patient]) -> frozenset[int]:
+def _ids(patients: Iterable[Patient]) -> frozenset[int]:
     return frozenset(p.id for p in patients)
 
 

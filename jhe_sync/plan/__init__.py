@@ -5,6 +5,7 @@
     identity.py     which live study a spec entry stands for (pin, org + name, previous names)
     preflight.py    what the server would refuse (PreflightError), and the plan's warnings
     diff.py         (resolved spec, live) -> Plan
+    kind.py         ChangeKind: what a change does, in the order apply runs them
     impact.py       enrolled and consented patients a destructive change touches
     build.py        build_plan = resolve + diff + preflight + impact
     safety.py       the safeguards apply checks (Plan.refusals / raise_if_unsafe)

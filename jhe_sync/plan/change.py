@@ -8,63 +8,10 @@ patients appear as the spec author's label and their id.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any
 
-
-class ChangeKind(Enum):
-    """What a change does. The declaration order is the order apply runs a study's changes."""
-
-    CREATE_STUDY = "create_study"
-    UPDATE_STUDY = "update_study"
-    ADD_DATA_SOURCE = "add_data_source"
-    ADD_SCOPE = "add_scope_request"
-    ADD_CLIENT = "add_client"
-    ENROLL = "enroll_patients"
-    UNENROLL = "unenroll_patients"
-    REMOVE_CLIENT = "remove_client"
-    REMOVE_SCOPE = "remove_scope_request"
-    REMOVE_DATA_SOURCE = "remove_data_source"
-    DELETE_STUDY = "delete_study"
-
-    @property
-    def rank(self) -> int:
-        return _RANK[self]
-
-    @property
-    def destructive(self) -> bool:
-        return self in DESTRUCTIVE_KINDS
-
-    @property
-    def is_link(self) -> bool:
-        return self not in (
-            ChangeKind.CREATE_STUDY,
-            ChangeKind.UPDATE_STUDY,
-            ChangeKind.DELETE_STUDY,
-        )
-
-
-_RANK = {kind: index for index, kind in enumerate(ChangeKind)}
-
-DESTRUCTIVE_KINDS = frozenset(
-    {
-        ChangeKind.DELETE_STUDY,
-        ChangeKind.UNENROLL,
-        ChangeKind.REMOVE_SCOPE,
-        ChangeKind.REMOVE_DATA_SOURCE,
-        ChangeKind.REMOVE_CLIENT,
-    }
-)
-
-LINK_RESOURCE = {
-    ChangeKind.ADD_SCOPE: ("scope_requests", "scope_code_id"),
-    ChangeKind.REMOVE_SCOPE: ("scope_requests", "scope_code_id"),
-    ChangeKind.ADD_DATA_SOURCE: ("data_sources", "data_source_id"),
-    ChangeKind.REMOVE_DATA_SOURCE: ("data_sources", "data_source_id"),
-    ChangeKind.ADD_CLIENT: ("clients", "client_id"),
-    ChangeKind.REMOVE_CLIENT: ("clients", "client_id"),
-}
-"""Link kinds to (sub-resource of /studies/{id}, the id key of its JSON body)."""
+from jhe_sync.links import link_of_change
+from jhe_sync.plan.kind import ChangeKind
 
 
 @dataclass(frozen=True)
@@ -158,12 +105,10 @@ class Change:
             return Call("PATCH", base, study_body(self.fields))
         if kind is ChangeKind.DELETE_STUDY:
             return Call("DELETE", base)
-        if kind in (ChangeKind.ENROLL, ChangeKind.UNENROLL):
-            method = "POST" if kind is ChangeKind.ENROLL else "DELETE"
-            return Call(method, f"{base}/patients", {"patient_ids": [p.id for p in self.patients]})
-        resource, key = LINK_RESOURCE[kind]
+        link = link_of_change(kind)
         method = "DELETE" if kind.destructive else "POST"
-        return Call(method, f"{base}/{resource}", {key: self.link_id})
+        ids = [p.id for p in self.patients] if link.enrollment else self.link_id
+        return Call(method, f"{base}/{link.resource}", {link.body_key: ids})
 
 
 _WIRE_NAMES = {"name": "name", "description": "description", "icon_url": "iconUrl"}

@@ -16,16 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from jhe_sync.exchange.live import Live, Study
+from jhe_sync.links import CLIENTS, DATA_SOURCES, LINKS, SCOPES, Link
 from jhe_sync.plan.change import Change, ChangeKind, FieldChange, PatientTarget, UnmanagedStudy
 from jhe_sync.plan.plan import Plan
-from jhe_sync.plan.resolve import LINK_FIELDS, Ref, Resolved, ResolvedStudy, live_link_set
-
-LINK_KINDS: dict[str, tuple[ChangeKind, ChangeKind]] = {
-    "scope_requests": (ChangeKind.ADD_SCOPE, ChangeKind.REMOVE_SCOPE),
-    "data_sources": (ChangeKind.ADD_DATA_SOURCE, ChangeKind.REMOVE_DATA_SOURCE),
-    "clients": (ChangeKind.ADD_CLIENT, ChangeKind.REMOVE_CLIENT),
-}
-"""Spec link list -> (the change that adds one link, the change that removes one)."""
+from jhe_sync.plan.resolve import Ref, Resolved, ResolvedStudy, live_link_set
 
 STUDY_FIELDS = ("name", "description", "icon_url")
 
@@ -190,31 +184,30 @@ def _change(
 def _link_changes(study: ResolvedStudy, live: Live, study_id: int | None) -> list[Change]:
     """Adds and removes for every link list the spec manages (all adds for a new study)."""
     changes: list[Change] = []
-    for field in LINK_FIELDS:
-        refs = study.link_refs(field)
+    for link in LINKS:
+        refs = study.link_refs(link)
         if refs is None:
             continue
-        have = live_link_set(live, study_id, field) if study_id is not None else None
+        have = live_link_set(live, study_id, link) if study_id is not None else None
         have = have or frozenset()
         wanted = {ref.id: ref for ref in refs}
-        if field == "patients":
+        if link.enrollment:
             changes += _enrollment_changes(study, wanted, have)
             continue
-        add, remove = LINK_KINDS[field]
         changes += [
-            _change(study, add, REASON_ADD, link_id=ref.id, link_label=ref.label)
+            _change(study, link.add, REASON_ADD, link_id=ref.id, link_label=ref.label)
             for ref in refs
             if ref.id not in have
         ]
         changes += [
             _change(
                 study,
-                remove,
+                link.remove,
                 REASON_REMOVE,
-                link_id=link,
-                link_label=_live_label(live, field, link),
+                link_id=link_id,
+                link_label=_live_label(live, link, link_id),
             )
-            for link in sorted(have - wanted.keys())
+            for link_id in sorted(have - wanted.keys())
         ]
     return changes
 
@@ -236,13 +229,13 @@ def _targets(pairs: Iterable[tuple[int, str]]) -> tuple[PatientTarget, ...]:
     return tuple(PatientTarget(i, label) for i, label in sorted(pairs))
 
 
-def _live_label(live: Live, field: str, link_id: int) -> str:
+def _live_label(live: Live, link: Link, link_id: int) -> str:
     """A live link's catalogue name, or ``#id`` when the catalogue does not hold it."""
-    if field == "scope_requests" and link_id in live.scopes:
+    if link is SCOPES and link_id in live.scopes:
         return live.scopes[link_id].code
-    if field == "data_sources" and link_id in live.data_sources:
+    if link is DATA_SOURCES and link_id in live.data_sources:
         return live.data_sources[link_id].name
-    if field == "clients" and link_id in live.clients:
+    if link is CLIENTS and link_id in live.clients:
         return live.clients[link_id].name
     return f"#{link_id}"
 
@@ -253,7 +246,7 @@ def _managed_link_count(study: ResolvedStudy, live: Live) -> int:
         return 0
     study_id = study.match.study.id
     return sum(
-        len(live_link_set(live, study_id, field) or ())
-        for field in LINK_FIELDS
-        if study.link_refs(field) is not None
+        len(live_link_set(live, study_id, link) or ())
+        for link in LINKS
+        if study.link_refs(link) is not None
     )

@@ -48,8 +48,12 @@ class StudyIndex:
         return self._named.get((organization_id, name.strip()), [])
 
 
-def identify(spec: StudySpec, organization_id: int, index: StudyIndex) -> Match:
-    """The live study ``spec`` stands for in ``organization_id``; raises ``Unresolved``."""
+def identify(spec: StudySpec, organization_id: int | None, index: StudyIndex) -> Match:
+    """The live study ``spec`` stands for in ``organization_id``; raises ``Unresolved``.
+
+    ``organization_id`` is None when the spec's organization cannot be told (the read
+    asks before that is reported): then only a pinned id can match.
+    """
     if spec.id is not None:
         pinned = index.by_id.get(spec.id)
         if pinned is not None:
@@ -60,6 +64,8 @@ def identify(spec: StudySpec, organization_id: int, index: StudyIndex) -> Match:
             f"the pinned study id {spec.id} does not exist on the exchange (or the caller "
             "cannot see it); fix the id, or remove it to create the study"
         )
+    if organization_id is None:
+        return Match(None)
     named = index.named(organization_id, spec.name)
     if named:
         return Match(_only(named, f'named "{spec.name}"'), "name")

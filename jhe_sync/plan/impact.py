@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from jhe_sync.exchange.live import Live
+from jhe_sync.links import PATIENTS
 from jhe_sync.plan.change import Change, ChangeKind, Impact, PatientTarget
 from jhe_sync.plan.plan import Plan
 from jhe_sync.plan.resolve import live_link_set
@@ -35,7 +36,7 @@ def enrollment_reads_needed(plan: Plan, live: Live) -> set[int]:
         for change in plan.changes
         if change.kind in IMPACT_KINDS
         and change.study_id is not None
-        and live_link_set(live, change.study_id, "patients") is None
+        and live_link_set(live, change.study_id, PATIENTS) is None
     }
 
 
@@ -48,7 +49,7 @@ def consent_reads_needed(plan: Plan, live: Live) -> set[int]:
     needed: set[int] = set()
     for change in plan.changes:
         if change.kind in IMPACT_KINDS and change.study_id is not None:
-            needed |= live_link_set(live, change.study_id, "patients") or set()
+            needed |= live_link_set(live, change.study_id, PATIENTS) or set()
         elif change.kind is ChangeKind.UNENROLL:
             needed |= {patient.id for patient in change.patients}
     return needed - live.consents.keys()
@@ -92,7 +93,7 @@ def _impact(live: Live, study_id: int, scope_id: int | None) -> Impact:
     ``scope_id`` limits the consents to one scope (a scope request removal). A record
     is an answer, yes or no; a pending request is not one.
     """
-    enrolled = live_link_set(live, study_id, "patients")
+    enrolled = live_link_set(live, study_id, PATIENTS)
     if enrolled is None:
         return Impact(complete=False)
     consented = records = 0

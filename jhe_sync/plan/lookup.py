@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from jhe_sync.exchange.live import Live, Organization, ScopeCode
+from jhe_sync.spec.models import PatientRef
 
 ROOT_ORGANIZATION_TYPE = "root"
 
@@ -255,6 +256,16 @@ class PatientFinder:
                 identifiers[(identifier.system, identifier.value)].append(patient.id)
         self._emails, self._identifiers = dict(emails), dict(identifiers)
 
+    def find(self, ref: PatientRef) -> int:
+        """The patient a spec reference names, by whichever of email, identifier or id
+        it gives."""
+        if ref.email is not None:
+            return self.find_email(ref.email)
+        if ref.identifier is not None:
+            return self.find_identifier(ref.identifier.system, ref.identifier.value)
+        assert ref.id is not None
+        return self.find_id(ref.id)
+
     def find_email(self, email: str) -> int:
         return self._one(self._emails.get(email.strip().casefold(), []), f"e-mail {email}")
 
@@ -280,3 +291,27 @@ class PatientFinder:
         raise Unresolved(
             f"{len(found)} patients have {what} ({ids}); refer to the patient by id instead"
         )
+
+
+# -- all of them ------------------------------------------------------------------------
+
+
+class Finders:
+    """One finder for each kind of name a spec holds, over one snapshot, each built once.
+
+    ``resolve`` reads the spec with them, and ``export`` checks with them that what it
+    writes reads back as the same object: so both build them here, the same way.
+    """
+
+    def __init__(self, live: Live) -> None:
+        self.organizations = OrganizationFinder(live)
+        self.scopes = ScopeFinder(live.scopes)
+        self.data_sources = CatalogueFinder(
+            "data source", {d.id: d.name for d in live.data_sources.values()}
+        )
+        self.clients = CatalogueFinder(
+            "client",
+            {c.id: c.name for c in live.clients.values()},
+            aliases={c.id: c.client_id for c in live.clients.values()},
+        )
+        self.patients = PatientFinder(live)

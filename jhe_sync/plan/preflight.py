@@ -13,6 +13,7 @@ from collections import defaultdict
 
 from jhe_sync.errors import PreflightError, Problem
 from jhe_sync.exchange.live import Live
+from jhe_sync.links import DATA_SOURCES, PATIENTS
 from jhe_sync.plan.change import ChangeKind, Warning_
 from jhe_sync.plan.lookup import organization_path
 from jhe_sync.plan.plan import Plan
@@ -169,7 +170,7 @@ def _data_source_ids(study: ResolvedStudy, live: Live) -> frozenset[int] | None:
     current = study.match.study
     if current is None:
         return frozenset()
-    return live_link_set(live, current.id, "data_sources")
+    return live_link_set(live, current.id, DATA_SOURCES)
 
 
 def _consent_again(plan: Plan, by_key: dict[str, ResolvedStudy], live: Live) -> list[Warning_]:
@@ -184,7 +185,7 @@ def _consent_again(plan: Plan, by_key: dict[str, ResolvedStudy], live: Live) -> 
         study = by_key.get(key)
         if not added or study is None or study.match.study is None:
             continue
-        enrolled = live_link_set(live, study.match.study.id, "patients")
+        enrolled = live_link_set(live, study.match.study.id, PATIENTS)
         if enrolled is None:
             continue
         leaving = {p.id for c in changes if c.kind is ChangeKind.UNENROLL for p in c.patients}

@@ -19,34 +19,50 @@ import re
 from dataclasses import dataclass, field
 from typing import IO
 
+from jhe_sync.markdown import escape, inline_code
 from jhe_sync.plan.change import Change
 from jhe_sync.plan.plan import Plan
 from jhe_sync.plan.render_options import RenderOptions
 from jhe_sync.plan.render_text import NO_CHANGES
-from jhe_sync.plan.wording import describe, impact_text, plural, study_ref, symbol, value_text
+from jhe_sync.plan.wording import (
+    Detail,
+    change_details,
+    describe,
+    impact_text,
+    plural,
+    study_ref,
+    symbol,
+)
 
 TITLE = "## jhe-sync plan"
 _NOTE_RESERVE = 400
 """Characters kept free for the closing note on what was cut."""
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~#])")
 _BACKTICKS = re.compile(r"`+")
 _DIFF_MARKS = {"+": "+", "~": "!", "-": "-"}
 """Text symbols to ``diff`` line marks (GitHub highlights ``!`` as changed)."""
+_DETAIL_MARKS: dict[Detail, str] = {
+    "reason": "#",
+    "set": "+",
+    "update": "!",
+    "impact": "-",
+    "protected": "-",
+}
+"""Each kind of detail line of a change to its ``diff`` line mark."""
 
 
 def render_markdown(plan: Plan, stream: IO[str], options: RenderOptions | None = None) -> None:
     """Write the plan as a pull-request comment, at most ``options.max_chars`` long."""
     options = options or RenderOptions()
     doc = _Document(options.max_chars - _NOTE_RESERVE)
-    doc.always(f"{TITLE}\n\n**{_text(plan.counts.summary() if plan.changes else NO_CHANGES)}**\n")
+    doc.always(f"{TITLE}\n\n**{escape(plan.counts.summary() if plan.changes else NO_CHANGES)}**\n")
 
     if options.refusals:
         doc.always(
             "\n> [!CAUTION]\n> **Apply would refuse this plan** and write nothing. "
             "Blocked by the safeguards:\n"
         )
-        doc.section("", "refusals", [f"> - {_text(reason)}\n" for reason in options.refusals])
+        doc.section("", "refusals", [f"> - {escape(reason)}\n" for reason in options.refusals])
 
     destructive = plan.destructive_changes()
     if destructive:
@@ -60,7 +76,7 @@ def render_markdown(plan: Plan, stream: IO[str], options: RenderOptions | None =
         doc.section(
             "\n### Warnings\n\n",
             "warnings",
-            [f"- `{_code(w.study_key)}`: {_text(w.message)}\n" for w in plan.warnings],
+            [f"- `{inline_code(w.study_key)}`: {escape(w.message)}\n" for w in plan.warnings],
         )
 
     groups = plan.by_study()
@@ -72,7 +88,7 @@ def render_markdown(plan: Plan, stream: IO[str], options: RenderOptions | None =
         )
 
     if plan.unmanaged:
-        listed = ", ".join(f"{_text(u.name)} (id {u.id})" for u in plan.unmanaged)
+        listed = ", ".join(f"{escape(u.name)} (id {u.id})" for u in plan.unmanaged)
         count = len(plan.unmanaged)
         doc.section(
             "",
@@ -86,9 +102,9 @@ def render_markdown(plan: Plan, stream: IO[str], options: RenderOptions | None =
 
 
 def _destructive_item(change: Change) -> str:
-    line = f"- **{_text(study_ref(change))}**: {_text(describe(change))}"
+    line = f"- **{escape(study_ref(change))}**: {escape(describe(change))}"
     if change.impact is not None:
-        line += f" — impact: {_text(impact_text(change.impact))}"
+        line += f" — impact: {escape(impact_text(change.impact))}"
     if change.protected:
         line += " — **protected** (protect: true): apply refuses it"
     return line + "\n"
@@ -110,28 +126,8 @@ def _details(key: str, changes: list[Change], plan: Plan) -> str:
 def _diff_lines(change: Change) -> list[str]:
     """A change as ``diff`` lines: ``+`` adds, ``!`` updates, ``-`` destroys, ``#`` why."""
     lines = [f"{_DIFF_MARKS[symbol(change)]} {describe(change)}"]
-    if not change.kind.is_link or change.destructive:
-        lines.append(f"#     {change.reason}")
-    for f in change.fields:
-        if change.study_id is None:
-            lines.append(f"+     {f.name}: {value_text(f.after)}")
-        else:
-            lines.append(f"!     {f.name}: {value_text(f.before)} -> {value_text(f.after)}")
-    if change.impact is not None:
-        lines.append(f"-     impact: {impact_text(change.impact)}")
-    if change.protected and change.destructive:
-        lines.append("-     protected: apply refuses this change (protect: true)")
+    lines += [f"{_DETAIL_MARKS[detail]}     {text}" for detail, text in change_details(change)]
     return lines
-
-
-def _text(text: str) -> str:
-    """Plain text that markdown and HTML leave as it is."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(text, quote=False)).replace("\n", " ")
-
-
-def _code(text: str) -> str:
-    """Text to put between single backticks (as code, where nothing needs escaping)."""
-    return text.replace("`", "'")
 
 
 @dataclass

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import IO
 
-from jhe_sync.plan.change import Change, ChangeKind
+from jhe_sync.plan.change import Change
 from jhe_sync.plan.plan import Plan
 from jhe_sync.plan.render_options import RenderOptions
-from jhe_sync.plan.wording import describe, impact_text, plural, symbol, value_text
+from jhe_sync.plan.wording import Detail, change_details, describe, plural, symbol
 
 _RESET = "\x1b[0m"
 _STYLES = {
@@ -23,6 +23,15 @@ _STYLES = {
     "refused": "\x1b[1;31m",
     "note": "\x1b[2m",
 }
+
+_DETAILS: dict[Detail, tuple[str, str]] = {
+    "reason": ("#", "note"),
+    "set": ("+", "+"),
+    "update": ("~", "~"),
+    "impact": ("!", "-"),
+    "protected": ("!", "refused"),
+}
+"""Each kind of detail line: its mark, and its style."""
 
 NO_CHANGES = "No changes. The live exchange matches the spec."
 
@@ -72,20 +81,9 @@ def render_text(plan: Plan, stream: IO[str], options: RenderOptions | None = Non
 def _change_lines(lines: _Lines, change: Change) -> None:
     mark = symbol(change)
     lines.add(f"  {mark} {describe(change)}", mark)
-    if not change.kind.is_link or change.destructive:
-        lines.add(f"      # {change.reason}", "note")
-    for field in change.fields:
-        if change.kind is ChangeKind.CREATE_STUDY:
-            lines.add(f"      + {field.name}: {value_text(field.after)}", "+")
-        else:
-            lines.add(
-                f"      ~ {field.name}: {value_text(field.before)} -> {value_text(field.after)}",
-                "~",
-            )
-    if change.impact is not None:
-        lines.add(f"      ! impact: {impact_text(change.impact)}", "-")
-    if change.protected and change.destructive:
-        lines.add("      ! protected: apply refuses this change (protect: true)", "refused")
+    for detail, text in change_details(change):
+        detail_mark, style = _DETAILS[detail]
+        lines.add(f"      {detail_mark} {text}", style)
 
 
 class _Lines:

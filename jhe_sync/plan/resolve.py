@@ -9,31 +9,16 @@ for catalogue names, the closest known names.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 from jhe_sync.errors import Problem, ResolveError, SourceLocation
 from jhe_sync.exchange.live import Live
+from jhe_sync.links import CLIENTS, DATA_SOURCES, LINKS, PATIENTS, SCOPES, Link, LinkKind
 from jhe_sync.plan.identity import Match, StudyIndex, identify
-from jhe_sync.plan.lookup import (
-    CatalogueFinder,
-    OrganizationFinder,
-    PatientFinder,
-    ScopeFinder,
-    Unresolved,
-)
+from jhe_sync.plan.lookup import Finders, OrganizationFinder, Unresolved
 from jhe_sync.spec.models import Desired, OrganizationSettings, PatientRef, StudySpec
-
-LINK_FIELDS = ("scope_requests", "data_sources", "clients", "patients")
-"""The spec's link lists, in the order they are resolved and reported."""
-
-_LIVE_LINK_SET = {
-    "scope_requests": "scope_ids",
-    "data_sources": "data_source_ids",
-    "clients": "client_ids",
-    "patients": "patient_ids",
-}
 
 T = TypeVar("T")
 
@@ -54,11 +39,9 @@ class ResolvedStudy:
     spec: StudySpec
     organization_id: int
     match: Match
-    scopes: tuple[Ref, ...] | None = None
-    data_sources: tuple[Ref, ...] | None = None
-    clients: tuple[Ref, ...] | None = None
-    patients: tuple[Ref, ...] | None = None
-    """None: the spec does not manage that list. Duplicates are dropped (first kept)."""
+    refs: Mapping[LinkKind, tuple[Ref, ...]]
+    """The resolved link lists the spec manages, by kind (a kind it does not manage is
+    left out). Duplicates are dropped (first kept)."""
 
     @property
     def key(self) -> str:
@@ -68,14 +51,26 @@ class ResolvedStudy:
     def absent(self) -> bool:
         return self.spec.state == "absent"
 
-    def link_refs(self, field: str) -> tuple[Ref, ...] | None:
-        """The resolved list for a spec field name (``scope_requests`` ...)."""
-        return {
-            "scope_requests": self.scopes,
-            "data_sources": self.data_sources,
-            "clients": self.clients,
-            "patients": self.patients,
-        }[field]
+    def link_refs(self, link: Link) -> tuple[Ref, ...] | None:
+        """The resolved list of one kind of link; None when the spec does not manage it."""
+        return self.refs.get(link.kind)
+
+    @property
+    def scopes(self) -> tuple[Ref, ...] | None:
+        """``link_refs(SCOPES)``, and likewise for the other kinds below."""
+        return self.link_refs(SCOPES)
+
+    @property
+    def data_sources(self) -> tuple[Ref, ...] | None:
+        return self.link_refs(DATA_SOURCES)
+
+    @property
+    def clients(self) -> tuple[Ref, ...] | None:
+        return self.link_refs(CLIENTS)
+
+    @property
+    def patients(self) -> tuple[Ref, ...] | None:
+        return self.link_refs(PATIENTS)
 
 
 @dataclass(frozen=True)
@@ -100,7 +95,8 @@ def study_path(study: StudySpec, field: str, index: int | None = None) -> str:
 def resolve(desired: Desired, live: Live) -> Resolved:
     """Every name in ``desired`` as a live id; raises one ``ResolveError`` with all problems."""
     problems: list[Problem] = []
-    organizations = OrganizationFinder(live)
+    finders = Finders(live)
+    organizations = finders.organizations
 
     listed: dict[int, OrganizationSettings] = {}
     for position, settings in enumerate(desired.organizations):
@@ -114,12 +110,12 @@ def resolve(desired: Desired, live: Live) -> Resolved:
         if settings.prune and org_id not in live.read_organization_ids:
             problems.append(_not_read(org_id, settings.origin, f"organizations[{position}]"))
 
-    finders = _ListFinders(live)
+    lists = _LinkLists(live, finders)
     index = StudyIndex(live)
     studies = [
         study
         for spec in desired.studies
-        if (study := _resolve_study(spec, live, organizations, finders, index, problems))
+        if (study := _resolve_study(spec, live, organizations, lists, index, problems))
     ]
     problems += _claimed_twice(studies) + _links_not_read(studies, live)
     if problems:
@@ -137,7 +133,7 @@ def _resolve_study(
     spec: StudySpec,
     live: Live,
     organizations: OrganizationFinder,
-    finders: _ListFinders,
+    lists: _LinkLists,
     index: StudyIndex,
     problems: list[Problem],
 ) -> ResolvedStudy | None:
@@ -153,8 +149,10 @@ def _resolve_study(
         location, path = spec.locate("organization"), study_path(spec, "organization")
         problems.append(Problem(error.message, location, path))
     present = spec.state == "present"
-    lists = {
-        field: finders.resolve(spec, field, problems) if present else None for field in LINK_FIELDS
+    refs = {
+        link.kind: found
+        for link in LINKS
+        if present and (found := lists.resolve(spec, link, problems)) is not None
     }
     if organization_id is None:
         return None
@@ -167,67 +165,44 @@ def _resolve_study(
         field = "id" if spec.id is not None else "name"
         problems.append(Problem(error.message, spec.locate(field), study_path(spec, field)))
         return None
-    return ResolvedStudy(
-        spec,
-        organization_id,
-        match,
-        scopes=lists["scope_requests"],
-        data_sources=lists["data_sources"],
-        clients=lists["clients"],
-        patients=lists["patients"],
-    )
+    return ResolvedStudy(spec, organization_id, match, refs)
 
 
-class _ListFinders:
-    """Resolves a study's link lists, one finder per catalogue, built once."""
+class _LinkLists:
+    """Resolves a study's link lists with the snapshot's finders."""
 
-    def __init__(self, live: Live) -> None:
-        self.scopes = ScopeFinder(live.scopes)
-        self.data_sources = CatalogueFinder(
-            "data source", {d.id: d.name for d in live.data_sources.values()}
-        )
-        self.clients = CatalogueFinder(
-            "client",
-            {c.id: c.name for c in live.clients.values()},
-            aliases={c.id: c.client_id for c in live.clients.values()},
-        )
-        self.patients = PatientFinder(live)
+    def __init__(self, live: Live, finders: Finders) -> None:
         self.live = live
+        self.finders = finders
 
     def resolve(
-        self, spec: StudySpec, field: str, problems: list[Problem]
+        self, spec: StudySpec, link: Link, problems: list[Problem]
     ) -> tuple[Ref, ...] | None:
-        """The resolved list for one spec field; unknown names are added to ``problems``."""
-        if field == "scope_requests":
+        """The resolved list of one kind of link; unknown names are added to ``problems``."""
+        field = link.spec_field
+        if link is SCOPES:
             return _resolve_list(spec, field, spec.scope_requests, self._scope, problems)
-        if field == "data_sources":
+        if link is DATA_SOURCES:
             return _resolve_list(spec, field, spec.data_sources, self._data_source, problems)
-        if field == "clients":
+        if link is CLIENTS:
             return _resolve_list(spec, field, spec.clients, self._client, problems)
         return _resolve_list(spec, field, spec.patients, self._patient, problems)
 
     def _scope(self, ref: str) -> tuple[int, str]:
-        found = self.scopes.find(ref)
+        found = self.finders.scopes.find(ref)
         return found, self.live.scopes[found].code
 
     def _data_source(self, ref: int | str) -> tuple[int, str]:
-        found = self.data_sources.find(ref)
+        found = self.finders.data_sources.find(ref)
         return found, self.live.data_sources[found].name
 
     def _client(self, ref: int | str) -> tuple[int, str]:
-        found = self.clients.find(ref)
+        found = self.finders.clients.find(ref)
         return found, self.live.clients[found].name
 
     def _patient(self, ref: PatientRef) -> tuple[int, str]:
         """Patients are labelled as the spec wrote them, never from live details."""
-        if ref.email is not None:
-            return self.patients.find_email(ref.email), ref.label
-        if ref.identifier is not None:
-            return self.patients.find_identifier(
-                ref.identifier.system, ref.identifier.value
-            ), ref.label
-        assert ref.id is not None
-        return self.patients.find_id(ref.id), ref.label
+        return self.finders.patients.find(ref), ref.label
 
 
 def _resolve_list(
@@ -289,10 +264,11 @@ def _links_not_read(studies: list[ResolvedStudy], live: Live) -> list[Problem]:
         if matched is None or study.absent:
             continue
         links = live.links.get(matched.id)
-        for field in LINK_FIELDS:
-            if study.link_refs(field) is None:
+        for link in LINKS:
+            if study.link_refs(link) is None:
                 continue
-            if links is None or getattr(links, _LIVE_LINK_SET[field]) is None:
+            if links is None or getattr(links, link.live_field) is None:
+                field = link.spec_field
                 problems.append(
                     Problem(
                         f"the {field} of live study {matched.id} were not read from the exchange; "
@@ -304,7 +280,8 @@ def _links_not_read(studies: list[ResolvedStudy], live: Live) -> list[Problem]:
     return problems
 
 
-def live_link_set(live: Live, study_id: int, field: str) -> frozenset[int] | None:
-    """The live ids of one link list of a study (None when the read left it out)."""
+def live_link_set(live: Live, study_id: int, link: Link) -> frozenset[int] | None:
+    """The live ids of one link set of a study (None when the read left it out)."""
     links = live.links.get(study_id)
-    return None if links is None else getattr(links, _LIVE_LINK_SET[field])
+    found: frozenset[int] | None = None if links is None else getattr(links, link.live_field)
+    return found

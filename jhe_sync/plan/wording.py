@@ -7,17 +7,10 @@ Patients are shown as their label (what the spec author wrote, or ``#id``) and i
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
+from jhe_sync.links import link_of_change
 from jhe_sync.plan.change import Change, ChangeKind, Impact, PatientTarget
-
-LINK_NOUNS = {
-    ChangeKind.ADD_SCOPE: "scope request",
-    ChangeKind.REMOVE_SCOPE: "scope request",
-    ChangeKind.ADD_DATA_SOURCE: "data source",
-    ChangeKind.REMOVE_DATA_SOURCE: "data source",
-    ChangeKind.ADD_CLIENT: "client",
-    ChangeKind.REMOVE_CLIENT: "client",
-}
 
 
 def symbol(change: Change) -> str:
@@ -69,7 +62,34 @@ def describe(change: Change) -> str:
         patients = patients_text(change.patients, show_consent=kind is ChangeKind.UNENROLL)
         return f"{verb} {plural(len(change.patients), 'patient')}: {patients}"
     verb = "remove" if change.destructive else "add"
-    return f'{verb} {LINK_NOUNS[kind]} "{change.link_label}" (id {change.link_id})'
+    return f'{verb} {link_of_change(kind).noun} "{change.link_label}" (id {change.link_id})'
+
+
+Detail = Literal["reason", "set", "update", "impact", "protected"]
+"""What a detail line of a change says: why, a field a create sets, a field an update
+changes, what a destructive change touches, that apply refuses it."""
+
+
+def change_details(change: Change) -> list[tuple[Detail, str]]:
+    """The detail lines shown under a change, in order, each with what it says.
+
+    The reason is shown for study changes and destructive ones (an added link explains
+    itself); the fields for a create (values set) or an update (before -> after).
+    """
+    details: list[tuple[Detail, str]] = []
+    if not change.kind.is_link or change.destructive:
+        details.append(("reason", change.reason))
+    for field in change.fields:
+        if change.kind is ChangeKind.CREATE_STUDY:
+            details.append(("set", f"{field.name}: {value_text(field.after)}"))
+        else:
+            before, after = value_text(field.before), value_text(field.after)
+            details.append(("update", f"{field.name}: {before} -> {after}"))
+    if change.impact is not None:
+        details.append(("impact", f"impact: {impact_text(change.impact)}"))
+    if change.protected and change.destructive:
+        details.append(("protected", "protected: apply refuses this change (protect: true)"))
+    return details
 
 
 def impact_text(impact: Impact) -> str:

@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 
 from jhe_sync.errors import Problem, SourceLocation
+from jhe_sync.links import LINKS
 from jhe_sync.spec.models import OrganizationSettings, StudySpec
 
-_LINK_LISTS = ("scope_requests", "data_sources", "clients", "patients", "previous_names")
+_LISTS = (*(link.spec_field for link in LINKS), "previous_names")
+"""The lists of a study in which an item may not be repeated."""
 
 
 def check_studies(studies: Sequence[tuple[str, StudySpec]], problems: list[Problem]) -> None:
@@ -96,7 +98,7 @@ def _duplicate_key(path: str, study: StudySpec, first: StudySpec) -> Problem:
 
 
 def _check_repeats(path: str, study: StudySpec, problems: list[Problem]) -> None:
-    for field in _LINK_LISTS:
+    for field in _LISTS:
         items = getattr(study, field)
         if not items:
             continue

@@ -16,12 +16,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from jhe_sync.links import LINKS
 from jhe_sync.spec.document import ENTRY_KEYS, FILE_KEYS, SPEC_VERSION, TEMPLATE_KEYS, TEMPLATE_NAME
 from jhe_sync.spec.models import EMAIL_PATTERN, OrganizationSettings, StudySpec
 from jhe_sync.spec.variables import VARIABLE_NAME
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
-_LINK_LISTS = ("scope_requests", "data_sources", "clients", "patients")
 _SUBSTITUTION = {"$ref": "#/$defs/Substitution"}
 _REQUIRED_WITHOUT_TEMPLATE = ["name", "description", "organization"]
 
@@ -38,8 +38,8 @@ def json_schema() -> Schema:
         defs[name]["description"] = _first_paragraph(defs[name].get("description", ""))
 
     fields = _allow_substitution(_without_titles(study))["properties"]
-    for name in _LINK_LISTS:
-        fields[name] = _not_nullable(fields[name])
+    for link in LINKS:
+        fields[link.spec_field] = _not_nullable(fields[link.spec_field])
     fields["patients"]["items"] = {"$ref": "#/$defs/Patient"}
 
     defs["Patient"] = {

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from jhe_sync.errors import Problem, SourceLocation
+from jhe_sync.links import LINKS
 from jhe_sync.spec.expand import ExpandedOrganization, ExpandedStudy
 from jhe_sync.spec.located import to_plain
 from jhe_sync.spec.models import (
@@ -28,7 +29,7 @@ from jhe_sync.spec.models import (
 )
 from jhe_sync.spec.suggest import did_you_mean
 
-LINK_LISTS = ("scope_requests", "data_sources", "clients", "patients")
+LINK_LISTS = tuple(link.spec_field for link in LINKS)
 """Omitted: not managed; []: none. Written as null, they are a mistake either way."""
 
 _PATTERN_MESSAGES = {

@@ -10,7 +10,8 @@ import pytest
 
 from jhe_sync.exchange.client import Exchange
 from jhe_sync.exchange.live import StudyLinks
-from jhe_sync.exchange.read import read_consents, read_live, read_study
+from jhe_sync.exchange.read import read_consents, read_link_sets, read_live, read_study_fields
+from jhe_sync.links import CLIENTS, SCOPES
 from jhe_sync.spec.models import Desired, OrganizationSettings, PatientRef, StudySpec
 
 Connect = Callable[..., Exchange]
@@ -222,16 +223,21 @@ def test_reading_one_at_a_time_gives_the_same_snapshot(emulator: Any, connect: C
     assert one == many
 
 
-def test_read_study_reads_the_link_sets_asked_for(exchange: Exchange) -> None:
-    found, links = read_study(exchange, 30001, links=("scope", "client"))
+def test_read_link_sets_reads_the_link_sets_asked_for(exchange: Exchange) -> None:
+    found = read_link_sets(exchange, {30001: (SCOPES, CLIENTS)})
+    assert found.links == {
+        30001: StudyLinks(scope_ids=frozenset({50002, 50004, 50011}), client_ids=frozenset({1, 3}))
+    }
+    assert found.enrolled == {}
+
+
+def test_read_study_fields_reads_one_study(exchange: Exchange) -> None:
+    found = read_study_fields(exchange, 30001)
     assert found is not None and found.name == "Lifespan Study on BP & HR"
-    assert links == StudyLinks(
-        scope_ids=frozenset({50002, 50004, 50011}), client_ids=frozenset({1, 3})
-    )
 
 
-def test_read_study_of_an_inaccessible_study_is_none(exchange: Exchange) -> None:
-    assert read_study(exchange, 30003) == (None, StudyLinks())
+def test_read_study_fields_of_an_inaccessible_study_is_none(exchange: Exchange) -> None:
+    assert read_study_fields(exchange, 30003) is None
 
 
 def test_read_consents_fills_each_patients_answers(exchange: Exchange) -> None:

@@ -1,0 +1,113 @@
+"""The kinds of link a study has, in one table: what each is called in the spec, on the
+wire, in the snapshot and in a plan.
+
+A study links to scope codes, data sources, clients and patients. All four are a set
+of ids under ``/api/v1/studies/{id}/<resource>``, added with ``POST`` and removed with
+``DELETE``, each with a JSON body; every stage (read, resolve, diff, apply, wording)
+takes what it needs from this table instead of keeping a table of its own.
+
+Enrollments differ in two ways, and ``enrollment`` says so: their body takes a list
+of patient ids (one request per study and direction), and their ``GET`` is a paginated
+list of patients rather than a bare list of link entries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from jhe_sync.plan.kind import ChangeKind
+
+LinkKind = Literal["scope", "data_source", "client", "patient"]
+
+
+@dataclass(frozen=True)
+class Link:
+    """One kind of study link, as each part of jhe-sync names it."""
+
+    kind: LinkKind
+    spec_field: str
+    """The study's list in the spec: ``scope_requests``."""
+    resource: str
+    """The sub-resource of ``/api/v1/studies/{id}``: ``scope_requests``."""
+    body_key: str
+    """The id key of the JSON body of an add or a remove: ``scope_code_id``."""
+    live_field: str
+    """The field of ``StudyLinks`` that holds the live ids: ``scope_ids``."""
+    add: ChangeKind
+    remove: ChangeKind
+    noun: str
+    """One link, as a plan names it: ``scope request``."""
+    object_key: str = ""
+    """The key of the linked object in each entry of the ``GET`` answer: ``scopeCode``
+    (empty for enrollments, whose answer lists the patients themselves)."""
+    enrollment: bool = False
+    """A list body (``patient_ids``) and a paginated ``GET`` of patients."""
+
+
+SCOPES = Link(
+    kind="scope",
+    spec_field="scope_requests",
+    resource="scope_requests",
+    body_key="scope_code_id",
+    live_field="scope_ids",
+    add=ChangeKind.ADD_SCOPE,
+    remove=ChangeKind.REMOVE_SCOPE,
+    noun="scope request",
+    object_key="scopeCode",
+)
+DATA_SOURCES = Link(
+    kind="data_source",
+    spec_field="data_sources",
+    resource="data_sources",
+    body_key="data_source_id",
+    live_field="data_source_ids",
+    add=ChangeKind.ADD_DATA_SOURCE,
+    remove=ChangeKind.REMOVE_DATA_SOURCE,
+    noun="data source",
+    object_key="dataSource",
+)
+CLIENTS = Link(
+    kind="client",
+    spec_field="clients",
+    resource="clients",
+    body_key="client_id",
+    live_field="client_ids",
+    add=ChangeKind.ADD_CLIENT,
+    remove=ChangeKind.REMOVE_CLIENT,
+    noun="client",
+    object_key="client",
+)
+PATIENTS = Link(
+    kind="patient",
+    spec_field="patients",
+    resource="patients",
+    body_key="patient_ids",
+    live_field="patient_ids",
+    add=ChangeKind.ENROLL,
+    remove=ChangeKind.UNENROLL,
+    noun="patient",
+    enrollment=True,
+)
+
+LINKS: tuple[Link, ...] = (SCOPES, DATA_SOURCES, CLIENTS, PATIENTS)
+"""Every kind, in the order the spec lists them and plans report them."""
+
+_BY_KIND = {link.kind: link for link in LINKS}
+_BY_RESOURCE = {link.resource: link for link in LINKS}
+_BY_CHANGE = {change: link for link in LINKS for change in (link.add, link.remove)}
+
+
+def link(kind: LinkKind) -> Link:
+    """The link of a kind name (``"scope"``)."""
+    return _BY_KIND[kind]
+
+
+def link_of_resource(resource: str) -> Link:
+    """The link of a study sub-resource (``"scope_requests"``)."""
+    return _BY_RESOURCE[resource]
+
+
+def link_of_change(kind: ChangeKind) -> Link:
+    """The link a change adds or removes; ``KeyError`` for a change to the study itself."""
+    return _BY_CHANGE[kind]
