@@ -2,8 +2,10 @@
 
 Everything that touches the network goes through ``Exchange``: it sets a timeout on
 every call, gets (and once refreshes) a token, retries reads with backoff and jitter,
-follows pagination to the end, turns error answers into typed errors with a one-line
-reason, logs each request (method, path, status, time) and never a secret.
+follows pagination to the end (and no further than the server's count), turns error
+answers into typed errors with a one-line reason (its own token and secret redacted,
+should the server repeat them), logs each request (method, path, status, time) and
+never a secret.
 
 Writes are sent exactly once: whether a failed write happened is a question only the
 caller (``apply``) can answer, by reading the object back.
@@ -22,7 +24,14 @@ from urllib.parse import urlencode
 
 import httpx
 
-from jhe_sync.errors import AuthError, ConfigError, JheSyncError, ProtocolError, TransportError
+from jhe_sync.errors import (
+    AuthError,
+    ConfigError,
+    ExchangeError,
+    JheSyncError,
+    ProtocolError,
+    TransportError,
+)
 from jhe_sync.exchange.responses import error_for, one_line_reason, retry_after_seconds
 
 log = logging.getLogger("jhe_sync.exchange")
@@ -99,6 +108,8 @@ class Exchange:
         self._client_id = client_id
         self._client_secret = client_secret
         self._token = token
+        # What an error's reason must never show: the secret and every token held.
+        self._secrets: tuple[str, ...] = tuple(filter(None, (token, client_secret)))
         self._token_generation = 0
         self._token_lock = threading.Lock()
         self._login_refused: JheSyncError | None = None
@@ -183,7 +194,7 @@ class Exchange:
         # A redirect is not success: the API never redirects a write, and following one
         # would resend it elsewhere. It is a definite refusal, not an unknown outcome.
         if response.status_code >= 300:
-            raise error_for(method, path, response)
+            raise self._error_for(method, path, response)
         return Reply(response.status_code, _json(response, method, path))
 
     # -- the request path ------------------------------------------------------------
@@ -204,16 +215,16 @@ class Exchange:
             status = response.status_code
             if status == 429 or status >= 500:
                 if last:
-                    raise error_for(method, path, response)
+                    raise self._error_for(method, path, response)
                 delay = policy.delay(attempt, self._jitter())
                 if status == 429:
                     wanted = retry_after_seconds(response)
                     if wanted is not None:
                         delay = min(wanted, policy.max_retry_after)
-                self._pause(method, path, attempt, delay, f"{status} {one_line_reason(response)}")
+                self._pause(method, path, attempt, delay, f"{status} {self._reason(response)}")
                 continue
             if status >= 300:
-                raise error_for(method, path, response)
+                raise self._error_for(method, path, response)
             return response
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -248,7 +259,7 @@ class Exchange:
                 method,
                 path,
                 401,
-                f"{one_line_reason(response)} (the token was refused: it may have expired or "
+                f"{self._reason(response)} (the token was refused: it may have expired or "
                 "been revoked; use JHE_CLIENT_ID and JHE_CLIENT_SECRET to get fresh tokens)",
             )
         return response
@@ -297,6 +308,13 @@ class Exchange:
         log.info("%s %s -> %d (%.0f ms)", method, shown, response.status_code, elapsed)
         return response
 
+    def _error_for(self, method: str, path: str, response: httpx.Response) -> ExchangeError:
+        return error_for(method, path, response, self._secrets)
+
+    def _reason(self, response: httpx.Response) -> str:
+        """The answer's one-line reason, never repeating this Exchange's credentials."""
+        return one_line_reason(response, self._secrets)
+
     # -- tokens ----------------------------------------------------------------------
 
     def _can_refresh(self) -> bool:
@@ -326,10 +344,12 @@ class Exchange:
         if self._login_refused is not None:
             raise self._login_refused
         try:
-            self._token = self._fetch_token()
+            token = self._fetch_token()
         except (AuthError, ProtocolError) as refused:
             self._login_refused = refused
             raise
+        self._secrets = (*self._secrets, token)
+        self._token = token
         self._token_generation += 1
 
     def _fetch_token(self) -> str:
@@ -366,11 +386,11 @@ class Exchange:
                     "POST",
                     TOKEN_PATH,
                     status,
-                    f"{one_line_reason(response)}: the exchange refused the client id and secret; "
+                    f"{self._reason(response)}: the exchange refused the client id and secret; "
                     "check JHE_CLIENT_ID and JHE_CLIENT_SECRET",
                 )
             if status >= 400:
-                raise error_for("POST", TOKEN_PATH, response)
+                raise self._error_for("POST", TOKEN_PATH, response)
             data = _json(response, "POST", TOKEN_PATH)
             token = data.get("access_token") if isinstance(data, dict) else None
             if not isinstance(token, str) or not token:

@@ -8,12 +8,14 @@ handling is exercised exactly as it would be over the network.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from jhe_sync.errors import ConfigError
 from jhe_sync.exchange.client import Exchange
 
 LOCAL_BASE_URL = "http://localhost"
@@ -78,8 +80,22 @@ def local_exchange(
 
 
 def open_local_app(db: Path) -> Any:
-    """The emulator app over a database file, created and seeded on first use."""
+    """The emulator app over a database file, created and seeded on first use.
+
+    A path that cannot hold the database (a directory, a file that is not one, a
+    database of another emulator version, a folder that cannot be made) is a
+    ``ConfigError`` naming it: it is the user's ``--url local:PATH``.
+    """
     from jhe_sync.emulator import create_app
 
-    db.parent.mkdir(parents=True, exist_ok=True)
-    return create_app(db=str(db))
+    try:
+        db.parent.mkdir(parents=True, exist_ok=True)
+        return create_app(db=str(db))
+    except (OSError, sqlite3.Error, RuntimeError) as error:
+        reason = str(error)
+        if isinstance(error, OSError) and error.strerror:
+            reason = f"{error.strerror}: {error.filename}" if error.filename else error.strerror
+        raise ConfigError(
+            f"--url local:{db}: the local exchange's database cannot be used ({reason}); "
+            "give the path of a new file, or of one an earlier --url local made"
+        ) from None

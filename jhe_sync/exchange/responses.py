@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -36,10 +37,13 @@ _SPACE = re.compile(r"\s+")
 _SECRETISH = re.compile(r"(?i)(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
 
 
-def error_for(method: str, path: str, response: httpx.Response) -> ExchangeError:
-    """The typed error for an error status, carrying method, path, status and reason."""
+def error_for(
+    method: str, path: str, response: httpx.Response, secrets: Iterable[str] = ()
+) -> ExchangeError:
+    """The typed error for an error status, carrying method, path, status and reason
+    (with ``secrets`` redacted, see ``one_line_reason``)."""
     status = response.status_code
-    reason = one_line_reason(response)
+    reason = one_line_reason(response, secrets)
     if status == 401:
         return AuthError(method, path, status, reason)
     if status == 403:
@@ -53,8 +57,13 @@ def error_for(method: str, path: str, response: httpx.Response) -> ExchangeError
     return ExchangeError(method, path, status, reason)
 
 
-def one_line_reason(response: httpx.Response) -> str:
-    """What went wrong, in one line of at most ``MAX_REASON`` characters."""
+def one_line_reason(response: httpx.Response, secrets: Iterable[str] = ()) -> str:
+    """What went wrong, in one line of at most ``MAX_REASON`` characters.
+
+    ``secrets`` (the caller's tokens and client secret) are redacted wherever the
+    answer repeats them, as a proxy or a debug page may: a reason is printed, logged
+    and journaled. Bearer and Basic credentials are redacted whatever they are.
+    """
     content_type = response.headers.get("content-type", "").lower()
     text = _body_text(response)
     if not text.strip():
@@ -68,6 +77,8 @@ def one_line_reason(response: httpx.Response) -> str:
         reason = _html_reason(text)
     else:
         reason = _first_line(text)
+    for secret in sorted(filter(None, secrets), key=len, reverse=True):
+        reason = reason.replace(secret, "<redacted>")
     return _clip(_SECRETISH.sub(r"\1 <redacted>", reason)) or f"HTTP {response.status_code}"
 
 

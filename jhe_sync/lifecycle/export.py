@@ -229,10 +229,16 @@ def write_export(
             f"the export would overwrite {shown}; choose an empty --out directory, or move "
             "those files away first"
         )
-    directory.mkdir(parents=True, exist_ok=True)
-    for path, text in zip(paths, files.values(), strict=True):
-        with open(path, "w" if overwrite else "x", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for path, text in zip(paths, files.values(), strict=True):
+            with open(path, "w" if overwrite else "x", encoding="utf-8", newline="\n") as stream:
+                stream.write(text)
+    except OSError as error:
+        where = f" ({error.filename})" if error.filename not in (None, str(directory)) else ""
+        raise ConfigError(
+            f"cannot write the export to {directory}: {error.strerror or error}{where}"
+        ) from None
     return paths
 
 

@@ -119,7 +119,11 @@ def follow_up(
     if not unseen or not pages_left:
         return {}
     if pages_left <= len(unseen):
-        return {"pages": bind(_scan, exchange, organization_id, study_id, frozenset(unseen))}
+        return {
+            "pages": bind(
+                _scan, exchange, organization_id, study_id, frozenset(unseen), 1 + pages_left
+            )
+        }
     return {
         f"patient:{patient_id}": bind(_has_data, exchange, organization_id, study_id, patient_id)
         for patient_id in unseen
@@ -137,19 +141,23 @@ def summarize(
 
 
 def _scan(
-    exchange: Exchange, organization_id: int, study_id: int, looking_for: frozenset[int]
+    exchange: Exchange,
+    organization_id: int,
+    study_id: int,
+    looking_for: frozenset[int],
+    last_page: int,
 ) -> frozenset[int]:
-    """Pages 2, 3, ... until every patient looked for has been seen, or the list ends."""
+    """Pages 2, 3, ... until every patient looked for has been seen, or the list ends:
+    at the last page the first page's count makes, whatever the pages say of a next."""
     seen: set[int] = set()
-    page = 2
-    while True:
+    for page in range(2, last_page + 1):
         answer = read_page(
             exchange, organization_id, study_id, page=page, page_size=exchange.page_size
         )
         seen |= answer.patient_ids & looking_for
         if seen == looking_for or not answer.has_next or not answer.patient_ids:
-            return frozenset(seen)
-        page += 1
+            break
+    return frozenset(seen)
 
 
 def _has_data(

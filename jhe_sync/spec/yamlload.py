@@ -42,6 +42,8 @@ _ALLOWED_SCALAR_TAGS = {"str", "int", "float", "bool", "null", "timestamp"}
 _NOT_PRINTABLE = re.compile(
     "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 )
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+"""What YAML 1.1 counts as a line break (and so as the start of a new line)."""
 _BOMS = {
     codecs.BOM_UTF32_LE: "UTF-32",
     codecs.BOM_UTF32_BE: "UTF-32",
@@ -123,17 +125,26 @@ def parse_yaml(text: str, file: str) -> Node | None:
 
 
 def _syntax_problem(error: yaml.MarkedYAMLError, text: str, file: str) -> Problem:
-    mark = error.problem_mark or error.context_mark
-    line = mark.line + 1 if mark else 1
+    line, column = _place_in(text, error.problem_mark or error.context_mark)
     tab = _first_indentation_tab(text, line)
     if tab is not None:
         return Problem(
             "a tab is used for indentation; YAML indents with spaces only",
             SourceLocation(file, tab[0], tab[1]),
         )
-    column = mark.column + 1 if mark else 1
     what = " ".join(part for part in (error.context, error.problem) if part)
     return Problem(f"not valid YAML: {what or 'syntax error'}", SourceLocation(file, line, column))
+
+
+def _place_in(text: str, mark: _Mark | None) -> tuple[int, int]:
+    """A mark as a 1-based line and column that exist in the text: libyaml puts the end
+    of a stream that lacks a final line break on a line after the last one."""
+    if mark is None:
+        return 1, 1
+    lines = _LINE_BREAK.split(text)
+    if mark.line < len(lines):
+        return mark.line + 1, mark.column + 1
+    return len(lines), len(lines[-1]) + 1
 
 
 def _first_indentation_tab(text: str, up_to_line: int) -> tuple[int, int] | None:
