@@ -389,6 +389,10 @@ def _configure_logging(verbosity: int) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     logger = logging.getLogger("jhe_sync")
+    # One handler, however often main() runs in a process (tests, embedding).
+    for old in [h for h in logger.handlers if getattr(h, "jhe_sync_cli", False)]:
+        logger.removeHandler(old)
+    handler.jhe_sync_cli = True  # type: ignore[attr-defined]
     logger.addHandler(handler)
     logger.setLevel(logging.INFO if verbosity == 1 else logging.DEBUG)
     # With --url local the emulator answers in process; its own request log would

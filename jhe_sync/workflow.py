@@ -11,6 +11,7 @@ import contextlib
 import io
 import os
 import signal
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -143,6 +144,7 @@ def render(
 def plan_command(ctx: Context, options: dict[str, Any]) -> int:
     desired = load(options["paths"], options["variables"], options["var_files"])
     policy = policy_from(options, desired)
+    _check_writable(options.get("out"), "--out")
     with exchange_from(options) as exchange:
         plan = make_plan(exchange, desired, options["parallelism"])
     if options["targets"]:
@@ -151,7 +153,7 @@ def plan_command(ctx: Context, options: dict[str, Any]) -> int:
     if options.get("out"):
         from jhe_sync.plan.serialize import save_plan
 
-        with open(options["out"], "w", encoding="utf-8") as stream:
+        with _open_output(options["out"], "--out", "w") as stream:
             save_plan(plan, stream)
     out = io.StringIO()
     render(plan, options["output_format"], out, ctx.color, refusals)
@@ -161,6 +163,23 @@ def plan_command(ctx: Context, options: dict[str, Any]) -> int:
             return SafetyRefusal.exit_code
         return EXIT_CHANGES if not plan.empty else EXIT_OK
     return EXIT_OK
+
+
+def _check_writable(path: str | None, flag: str) -> None:
+    """Refuse an output file whose folder does not exist before anything is read."""
+    if path is None:
+        return
+    folder = Path(path).resolve().parent
+    if not folder.is_dir():
+        raise ConfigError(f"{flag} {path}: the folder {folder} does not exist")
+
+
+def _open_output(path: str, flag: str, mode: str) -> TextIO:
+    _check_writable(path, flag)
+    try:
+        return open(path, mode, encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"{flag} {path}: {error.strerror or error}") from None
 
 
 def _targeted(plan: Plan, desired: Desired | None, targets: Sequence[str]) -> Plan:
@@ -202,6 +221,7 @@ def apply_command(ctx: Context, options: dict[str, Any]) -> int:
     if not options["auto_approve"] and not ctx.interactive:
         raise ConfigError("apply needs --auto-approve when it cannot ask (no terminal), as in CI")
 
+    _check_writable(options.get("journal"), "--journal")
     with exchange_from(options) as exchange:
         if desired is not None:
             plan = make_plan(exchange, desired, options["parallelism"])
@@ -226,7 +246,7 @@ def apply_command(ctx: Context, options: dict[str, Any]) -> int:
         stop = threading.Event()
         with contextlib.ExitStack() as stack:
             journal = (
-                stack.enter_context(open(options["journal"], "a", encoding="utf-8"))
+                stack.enter_context(_open_output(options["journal"], "--journal", "a"))
                 if options.get("journal")
                 else None
             )
@@ -385,4 +405,14 @@ def emulator_command(options: dict[str, Any], echo: Callable[[str], None]) -> No
         )
         echo("Ctrl-C stops it.")
 
-    serve(host=options["host"], port=options["port"], db=db, faults=faults, ready=ready)
+    try:
+        serve(host=options["host"], port=options["port"], db=db, faults=faults, ready=ready)
+    except (sqlite3.Error, RuntimeError) as error:
+        raise ConfigError(
+            f"--db {db}: cannot use it as the emulator's database ({error})"
+        ) from None
+    except OSError as error:
+        raise ConfigError(
+            f"cannot serve on {options['host']}:{options['port']} with --db {db}: "
+            f"{error.strerror or error}"
+        ) from None

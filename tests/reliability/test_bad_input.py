@@ -236,11 +236,6 @@ def test_a_bad_variable_file_is_one_located_error(
 
 QUICKSTART = ROOT / "examples/quickstart"
 
-_WORKFLOW_OPENS_RAW = (
-    "workflow.py opens --out/--journal with a bare open(): the OSError reaches main() as "
-    "'unexpected ... This is a bug'; wrap it in a ConfigError naming the flag and path"
-)
-
 
 def _another_version(path: Path) -> None:
     import sqlite3
@@ -289,21 +284,10 @@ UNUSABLE: dict[str, tuple[list[str], Callable[[Path], None] | None, str]] = {
     ),
 }
 
-XFAIL_UNUSABLE = {"plan --out in a missing folder", "apply --journal in a missing folder"}
-
 
 @pytest.mark.parametrize(
     ("arguments", "prepare", "names"),
-    [
-        pytest.param(
-            *case,
-            id=name,
-            marks=[pytest.mark.xfail(strict=True, reason=_WORKFLOW_OPENS_RAW)]
-            if name in XFAIL_UNUSABLE
-            else [],
-        )
-        for name, case in UNUSABLE.items()
-    ],
+    [pytest.param(*case, id=name) for name, case in UNUSABLE.items()],
 )
 def test_a_path_that_cannot_be_used_is_one_line_naming_it_and_nothing_is_written(
     arguments: list[str],
@@ -327,11 +311,6 @@ def test_a_path_that_cannot_be_used_is_one_line_naming_it_and_nothing_is_written
     assert database_rows(local_db, ignore=READ_TRACES) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="workflow.emulator_command: create_app's sqlite3.Error/RuntimeError for a bad --db "
-    "reach main() as 'unexpected'; map them to a ConfigError naming --db",
-)
 def test_the_emulator_refuses_a_database_it_cannot_use_in_one_line(
     jhe: Callable[..., Run], tmp_path: Path
 ) -> None:
