@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
 
 import click
 
@@ -174,7 +174,7 @@ def _check_writable(path: str | None, flag: str) -> None:
         raise ConfigError(f"{flag} {path}: the folder {folder} does not exist")
 
 
-def _open_output(path: str, flag: str, mode: str) -> TextIO:
+def _open_output(path: str, flag: str, mode: str) -> IO[str]:
     _check_writable(path, flag)
     try:
         return open(path, mode, encoding="utf-8")

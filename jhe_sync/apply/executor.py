@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import IO
 
 from jhe_sync.apply.journal import Journal
 from jhe_sync.apply.results import ApplyResult, ChangeResult, Outcome
@@ -71,7 +71,7 @@ def apply_plan(
     policy: SafetyPolicy,
     *,
     parallelism: int = 8,
-    journal: TextIO | None = None,
+    journal: IO[str] | None = None,
     on_progress: Callable[[ChangeResult], None] | None = None,
     stop: threading.Event | None = None,
     chunk_size: int = ENROLL_CHUNK,

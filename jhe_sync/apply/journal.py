@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import IO, Any
 
 from jhe_sync.plan.change import Call, Change
 
@@ -19,7 +19,7 @@ from jhe_sync.plan.change import Call, Change
 class Journal:
     """A thread-safe, line-buffered JSON-lines writer (a no-op without a stream)."""
 
-    def __init__(self, stream: TextIO | None) -> None:
+    def __init__(self, stream: IO[str] | None) -> None:
         self._stream = stream
         self._lock = threading.Lock()
 
