@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 
 @dataclass(frozen=True)
@@ -145,10 +145,10 @@ class Live:
 def _links_dict(links: StudyLinks | None) -> dict[str, list[int] | None] | None:
     if links is None:
         return None
-    return {
-        name: (sorted(value) if value is not None else None)
-        for name, value in asdict(links).items()
-    }
+    # Field by field rather than asdict(), which deep-copies every id set: this runs
+    # once per study on every plan.
+    values = ((f.name, getattr(links, f.name)) for f in fields(links))
+    return {name: (sorted(value) if value is not None else None) for name, value in values}
 
 
 def _digest(payload: object) -> str:
