@@ -25,7 +25,7 @@ from typing import Any
 from estate import ORGANIZATIONS, Estate, Shape, drift, estate
 from estate_files import write_specs
 
-from jhe_sync.exchange.live import (
+from jhe_sync.live import (
     Caller,
     Client,
     DataSource,

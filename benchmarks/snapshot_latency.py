@@ -26,8 +26,8 @@ import time
 from pathlib import Path
 
 from jhe_sync.exchange.client import Exchange
-from jhe_sync.exchange.local import local_exchange
-from jhe_sync.exchange.read import read_live
+from jhe_sync.local import local_exchange
+from jhe_sync.snapshot import read_live
 from jhe_sync.spec.models import Desired, StudySpec
 
 ORGANIZATION = 20003

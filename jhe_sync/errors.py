@@ -8,6 +8,7 @@ CLI prints after ``Error:``, and its ``exit_code`` is what the process exits wit
       ConfigError                   missing or contradictory settings (URL, credentials)
       ResolveError                  names in the spec that the exchange does not know
       PreflightError                changes the server would refuse (403, 500)
+      Unresolved                    one name or spec entry that matches no live object, or two
       ExchangeError                 the server answered with an error
         AuthError                   401: credentials missing, wrong or expired
         PermissionDenied            403
@@ -102,6 +103,19 @@ class PreflightError(ProblemsError):
     """Changes that the server would refuse or fail on; stopped before any write."""
 
     title = "pre-flight"
+
+
+class Unresolved(JheSyncError):
+    """A name in the spec (or a spec entry) that matches no live object, or more than one.
+
+    The identity and lookup rules raise it with ``message`` saying what was looked for,
+    what came close and what to write instead; ``resolve`` turns each into a located
+    ``Problem`` of a ``ResolveError``, and the lifecycle commands into their own errors.
+    """
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
 
 
 class ConfigError(JheSyncError):

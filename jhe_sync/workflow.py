@@ -95,7 +95,7 @@ def policy_from(options: dict[str, Any], desired: Desired | None) -> SafetyPolic
 @contextlib.contextmanager
 def exchange_from(options: dict[str, Any]) -> Iterator[Any]:
     """Open the exchange the flags and environment name; closed on exit."""
-    from jhe_sync.exchange import open_exchange
+    from jhe_sync.local import open_exchange
 
     with open_exchange(
         url=options.get("url"),
@@ -110,9 +110,9 @@ def exchange_from(options: dict[str, Any]) -> Iterator[Any]:
 def make_plan(exchange: Any, desired: Desired, parallelism: int) -> Plan:
     """Read what the spec needs and diff; then read what the impact of destruction needs
     (enrollments of studies to delete, consents of the patients touched) and add it."""
-    from jhe_sync.exchange.read import read_consents, read_enrollment_sets, read_live
     from jhe_sync.plan.build import build_plan
     from jhe_sync.plan.impact import consent_reads_needed, enrollment_reads_needed, with_impact
+    from jhe_sync.snapshot import read_consents, read_enrollment_sets, read_live
 
     live = read_live(exchange, desired, parallelism=parallelism)
     plan = build_plan(desired, live)
@@ -134,8 +134,8 @@ def render(
     color: bool,
     refusals: Sequence[str] | None = None,
 ) -> None:
-    from jhe_sync.plan.render import render as render_plan
-    from jhe_sync.plan.render_options import RenderOptions
+    from jhe_sync.plan.render.formats import RenderOptions
+    from jhe_sync.plan.render.formats import render as render_plan
 
     options = RenderOptions(color=color, refusals=tuple(refusals) if refusals is not None else None)
     render_plan(plan, stream, output_format, options)

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from jhe_sync.exchange.client import Exchange
-from jhe_sync.exchange.local import local_exchange
+from jhe_sync.local import local_exchange
 
 WSGIApp = Callable[..., Iterable[bytes]]
 

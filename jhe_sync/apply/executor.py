@@ -39,16 +39,15 @@ from jhe_sync.errors import (
 from jhe_sync.exchange import parse
 from jhe_sync.exchange.client import Exchange, Reply
 from jhe_sync.exchange.read import (
-    API,
     read_enrollments,
     read_link_ids,
     read_organization_studies,
     read_study_fields,
 )
-from jhe_sync.links import PATIENTS, link_of_change
 from jhe_sync.plan.change import Call, Change, ChangeKind, SafetyPolicy
 from jhe_sync.plan.diff import fields_differing
 from jhe_sync.plan.plan import Plan
+from jhe_sync.resources import API, PATIENTS, link_of_change
 
 log = logging.getLogger("jhe_sync.apply")
 

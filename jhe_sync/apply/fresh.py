@@ -17,15 +17,12 @@ from functools import partial
 
 from jhe_sync.errors import StalePlanError
 from jhe_sync.exchange.client import Exchange
-from jhe_sync.exchange.live import NO_CALLER, Live, StudyLinks
-from jhe_sync.exchange.read import (
-    gather,
-    read_link_sets,
-    read_organization_studies,
-    read_study_fields,
-)
-from jhe_sync.links import LINKS
+from jhe_sync.exchange.concurrency import gather
+from jhe_sync.exchange.read import read_organization_studies, read_study_fields
+from jhe_sync.live import NO_CALLER, Live, StudyLinks
 from jhe_sync.plan.plan import Plan
+from jhe_sync.resources import LINKS
+from jhe_sync.snapshot.links import read_link_sets
 
 
 def check_fresh(exchange: Exchange, plan: Plan, parallelism: int = 8) -> None:

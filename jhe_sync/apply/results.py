@@ -12,7 +12,7 @@ from enum import Enum
 
 from jhe_sync.errors import ApplyError
 from jhe_sync.plan.change import Change, ChangeKind
-from jhe_sync.plan.wording import describe, plural
+from jhe_sync.plan.render.wording import describe, plural
 
 
 class Outcome(Enum):

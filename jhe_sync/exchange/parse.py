@@ -1,4 +1,4 @@
-"""The exchange's JSON, turned into the ``Live`` values, checked as it goes.
+"""The exchange's JSON, turned into the records of ``jhe_sync.live``, checked as it goes.
 
 What jhe-sync must never keep is dropped here, at the border: the ``clientSecret``
 that ``GET /studies/{id}/clients`` nests in every answer (only link ids are taken from
@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from jhe_sync.errors import ProtocolError
-from jhe_sync.exchange.live import (
+from jhe_sync.live import (
     Caller,
     Client,
     DataSource,
@@ -23,7 +23,7 @@ from jhe_sync.exchange.live import (
     ScopeConsent,
     Study,
 )
-from jhe_sync.links import link_of_resource
+from jhe_sync.resources import link_of_resource
 
 
 def caller(data: Any, endpoint: str) -> Caller:

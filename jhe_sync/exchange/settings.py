@@ -12,31 +12,22 @@ import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from jhe_sync.errors import ConfigError
-
-LOCAL_DEFAULT_DB = Path(".jhe-sync") / "local.db"
-"""Where ``--url local`` keeps the emulator's database, under the current directory."""
-
-LOCAL_DEFAULT_CLIENT_ID = "manager_mary"
 
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
 
 @dataclass(frozen=True)
 class ConnectionSettings:
-    """A resolved connection: a base URL (or the local emulator) and credentials.
-
-    ``local_db`` is set for ``--url local[:PATH]``; ``url`` is then ``"local"``.
-    """
+    """A resolved connection: a base URL and credentials (a token, or a client id and
+    secret)."""
 
     url: str
     token: str | None = field(default=None, repr=False)
     client_id: str | None = None
     client_secret: str | None = field(default=None, repr=False)
-    local_db: Path | None = None
 
 
 def settings_from(
@@ -47,24 +38,24 @@ def settings_from(
     *,
     allow_insecure_http: bool = False,
     environ: Mapping[str, str] | None = None,
-    cwd: Path | None = None,
 ) -> ConnectionSettings:
     """Settings from the flags given, falling back to ``JHE_URL``, ``JHE_TOKEN``,
-    ``JHE_CLIENT_ID`` and ``JHE_CLIENT_SECRET``; a ConfigError says what is missing."""
+    ``JHE_CLIENT_ID`` and ``JHE_CLIENT_SECRET``; a ConfigError says what is missing.
+
+    ``--url local`` (the emulator in process) is ``jhe_sync.local``'s: this module
+    knows only real exchanges.
+    """
     env = os.environ if environ is None else environ
-    url = _given(url) or _given(env.get("JHE_URL"))
-    token = _given(token) or _given(env.get("JHE_TOKEN"))
-    client_id = _given(client_id) or _given(env.get("JHE_CLIENT_ID"))
-    client_secret = _given(client_secret) or _given(env.get("JHE_CLIENT_SECRET"))
+    url = flag_or_environment(url, env, "JHE_URL")
+    token = flag_or_environment(token, env, "JHE_TOKEN")
+    client_id = flag_or_environment(client_id, env, "JHE_CLIENT_ID")
+    client_secret = flag_or_environment(client_secret, env, "JHE_CLIENT_SECRET")
 
     if not url:
         raise ConfigError(
             "no exchange URL: pass --url or set JHE_URL "
             "(or use --url local for the built-in emulator)"
         )
-    if url == "local" or url.startswith("local:"):
-        return _local_settings(url, client_id, client_secret, cwd or Path.cwd())
-
     base = _checked_url(url, allow_insecure_http)
     if client_id and not client_secret:
         raise ConfigError(
@@ -84,26 +75,6 @@ def settings_from(
     return ConnectionSettings(
         url=base, token=token, client_id=client_id, client_secret=client_secret
     )
-
-
-def _local_settings(
-    url: str, client_id: str | None, client_secret: str | None, cwd: Path
-) -> ConnectionSettings:
-    # Imported here: the emulator is only needed for --url local.
-    from jhe_sync.emulator import SEED_PASSWORD, seeded_credentials
-
-    path_text = url.partition(":")[2].strip()
-    db = Path(path_text).expanduser() if path_text else LOCAL_DEFAULT_DB
-    if not db.is_absolute():
-        db = cwd / db
-    seeded = {row[0] for row in seeded_credentials()}
-    # A client id from the environment may be meant for a real exchange: only a seeded
-    # user's id selects who to act as here, anything else means the default user.
-    if client_id in seeded:
-        secret = client_secret or SEED_PASSWORD
-    else:
-        client_id, secret = LOCAL_DEFAULT_CLIENT_ID, SEED_PASSWORD
-    return ConnectionSettings(url="local", client_id=client_id, client_secret=secret, local_db=db)
 
 
 def _checked_url(url: str, allow_insecure_http: bool) -> str:
@@ -138,8 +109,10 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _given(value: str | None) -> str | None:
-    if value is None:
-        return None
-    value = value.strip()
-    return value or None
+def flag_or_environment(flag: str | None, environ: Mapping[str, str], name: str) -> str | None:
+    """A flag's value if it is given (not blank), else the environment variable ``name``'s;
+    stripped, and None when neither holds anything."""
+    for value in (flag, environ.get(name)):
+        if value is not None and value.strip():
+            return value.strip()
+    return None

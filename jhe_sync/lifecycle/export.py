@@ -7,40 +7,25 @@ it is managed, and an empty list means none), and every name is one the plan's
 resolver reads back as the same object (see ``references``). The files are validated
 with the spec loader before they are returned.
 
-Reads, for N studies (pages of long lists aside): the organizations, the scope
-catalogue, the data sources, the clients and ``GET /studies`` (every study of every
-organization the caller belongs to) at once; then per study its scope requests, data
-sources and clients, and its enrolled patients unless ``include_patients`` is false:
-5 + 4N requests (5 + 3N without patients), ``parallelism`` at a time.
+What it reads is ``snapshot.read_estate`` (5 + 4N requests for N studies).
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from jhe_sync.errors import ConfigError, Problem, SpecError
 from jhe_sync.exchange.client import Exchange
-from jhe_sync.exchange.live import Live, Patient, Study, StudyLinks
-from jhe_sync.exchange.read import (
-    LINK_FIELDS,
-    LinkKind,
-    bind,
-    gather,
-    read_enrollments,
-    read_link_ids,
-)
 from jhe_sync.lifecycle.references import References
-from jhe_sync.lifecycle.snapshot import read_parts
 from jhe_sync.lifecycle.spec_text import DEFAULT_SCHEMA_URL, spec_file_text
-from jhe_sync.plan.lookup import OrganizationFinder, Unresolved
+from jhe_sync.live import Live, Patient, Study, StudyLinks
+from jhe_sync.snapshot.estate import read_estate
 from jhe_sync.spec.loader import SpecSource, load_desired
 from jhe_sync.spec.models import URL_PATTERN, slug
-
-_LINKS: tuple[LinkKind, ...] = ("scope", "data_source", "client")
 
 
 def export_specs(
@@ -64,44 +49,6 @@ def export_specs(
     files = render_estate(live, include_patients, schema_url)
     _check_valid(files)
     return files
-
-
-def read_estate(
-    exchange: Exchange,
-    organizations: Sequence[str | int] = (),
-    study_ids: Sequence[int] = (),
-    include_patients: bool = True,
-    parallelism: int = 8,
-) -> Live:
-    """A snapshot of the selected studies with all their link sets (enrollments too,
-    unless ``include_patients`` is false) and the catalogue their names come from."""
-    live = read_parts(
-        exchange, ("organizations", "scopes", "data_sources", "clients", "studies"), parallelism
-    )
-    selected = _selected(live, organizations, study_ids)
-    live.studies = {study.id: study for study in selected}
-    live.read_organization_ids = frozenset(study.organization_id for study in selected)
-    kinds: tuple[LinkKind, ...] = (*_LINKS, "patient") if include_patients else _LINKS
-    reads: dict[tuple[int, LinkKind], Callable[[], frozenset[int] | list[Patient]]] = {
-        (study.id, kind): (
-            bind(read_enrollments, exchange, study.id)
-            if kind == "patient"
-            else bind(read_link_ids, exchange, study.id, kind)
-        )
-        for study in selected
-        for kind in kinds
-    }
-    answers = gather(parallelism, reads)
-    for study in selected:
-        values: dict[str, frozenset[int]] = {}
-        for kind in kinds:
-            answer = answers[(study.id, kind)]
-            if isinstance(answer, list):
-                live.patients.update((p.id, p) for p in answer)
-                answer = frozenset(p.id for p in answer)
-            values[LINK_FIELDS[kind]] = answer
-        live.links[study.id] = StudyLinks(**values)
-    return live
 
 
 def render_estate(
@@ -240,33 +187,6 @@ def write_export(
             f"cannot write the export to {directory}: {error.strerror or error}{where}"
         ) from None
     return paths
-
-
-# -- selection and reads --------------------------------------------------------------
-
-
-def _selected(
-    live: Live, organizations: Sequence[str | int], study_ids: Sequence[int]
-) -> list[Study]:
-    visible = sorted(live.studies.values(), key=lambda s: s.id)
-    if not organizations and not study_ids:
-        return visible
-    finder = OrganizationFinder(live)
-    wanted_organizations: set[int] = set()
-    for ref in organizations:
-        try:
-            wanted_organizations.add(finder.find(ref))
-        except Unresolved as error:
-            raise ConfigError(f"--organization {ref!r}: {error.message}") from None
-    missing = sorted(set(study_ids) - live.studies.keys())
-    if missing:
-        shown = ", ".join(str(i) for i in missing)
-        raise ConfigError(
-            f"--study {shown}: no such study among those the caller can see (the studies of "
-            "the organizations where the caller has a role)"
-        )
-    wanted_ids = set(study_ids)
-    return [s for s in visible if s.id in wanted_ids or s.organization_id in wanted_organizations]
 
 
 # -- output ---------------------------------------------------------------------------

@@ -23,14 +23,16 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from jhe_sync.errors import ConfigError, ExchangeError, JheSyncError
+from jhe_sync.errors import ConfigError, ExchangeError, JheSyncError, Unresolved
 from jhe_sync.exchange import parse
 from jhe_sync.exchange.client import Exchange
-from jhe_sync.exchange.live import Client, Patient, Study
-from jhe_sync.exchange.read import API, gather, read_enrollments, read_link_ids
-from jhe_sync.lifecycle.locate import locate_studies
+from jhe_sync.exchange.concurrency import gather
+from jhe_sync.exchange.read import read_enrollments, read_link_ids
+from jhe_sync.identity import CatalogueFinder
 from jhe_sync.lifecycle.patients import finder_for, label, parse_choice, spec_labels
-from jhe_sync.plan.lookup import CatalogueFinder, Unresolved
+from jhe_sync.live import Client, Patient, Study
+from jhe_sync.resources import API
+from jhe_sync.snapshot.locate import locate_studies
 from jhe_sync.spec.models import Desired, StudySpec
 
 PATH = f"{API}/invitation"

@@ -24,11 +24,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from jhe_sync.errors import ProtocolError
 from jhe_sync.exchange.client import Exchange
-from jhe_sync.exchange.read import API, bind, gather
+from jhe_sync.exchange.concurrency import gather
+from jhe_sync.resources import API
 
 PATH = f"{API}/observations"
 
@@ -120,12 +122,12 @@ def follow_up(
         return {}
     if pages_left <= len(unseen):
         return {
-            "pages": bind(
+            "pages": partial(
                 _scan, exchange, organization_id, study_id, frozenset(unseen), 1 + pages_left
             )
         }
     return {
-        f"patient:{patient_id}": bind(_has_data, exchange, organization_id, study_id, patient_id)
+        f"patient:{patient_id}": partial(_has_data, exchange, organization_id, study_id, patient_id)
         for patient_id in unseen
     }
 
@@ -177,7 +179,7 @@ def summarize_studies(
     studies = list(studies)
     firsts = gather(
         parallelism,
-        {sid: bind(first_page, exchange, org, sid, enrolled) for org, sid, enrolled in studies},
+        {sid: partial(first_page, exchange, org, sid, enrolled) for org, sid, enrolled in studies},
     )
     follow_ups: dict[tuple[int, str], Callable[[], frozenset[int]]] = {}
     for org, sid, enrolled in studies:

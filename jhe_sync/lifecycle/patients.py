@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from jhe_sync.exchange.live import NO_CALLER, Live, Patient
-from jhe_sync.plan.lookup import PatientFinder, Unresolved
+from jhe_sync.errors import Unresolved
+from jhe_sync.identity import PatientFinder
+from jhe_sync.live import NO_CALLER, Live, Patient
 from jhe_sync.spec.models import PatientRef, StudySpec
 
 _ID = re.compile(r"#?\s*([0-9]+)")

@@ -2,10 +2,10 @@
 exactly that object, else by something that does.
 
 Every choice is checked with the finder that ``plan`` will use to read it back
-(``plan.lookup``), so an export never writes a name that resolves to another object
-or to two: organizations by name, else by path, else by id; scopes by code, else by
-display text; data sources and clients by name, else by id; patients by email, else by
-an identifier, else by id. A name made only of digits is never written, because the
+(``jhe_sync.identity``), so an export never writes a name that resolves to another
+object or to two: organizations by name, else by path, else by id; scopes by code,
+else by display text; data sources and clients by name, else by id; patients by
+email, else by an identifier, else by id. A name made only of digits is never written, because the
 spec format reads it as an id.
 """
 
@@ -15,8 +15,9 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from jhe_sync.exchange.live import Live, Patient
-from jhe_sync.plan.lookup import Finders, Unresolved, organization_path
+from jhe_sync.errors import Unresolved
+from jhe_sync.identity import Finders, organization_path
+from jhe_sync.live import Live, Patient
 from jhe_sync.spec.models import EMAIL_PATTERN, SCOPE_PATTERN
 
 _DIGITS = re.compile(r"\s*[0-9]+\s*")

@@ -14,7 +14,7 @@ from typing import IO
 
 from jhe_sync.lifecycle.status import StatusReport, StudyStatus
 from jhe_sync.markdown import escape, inline_code
-from jhe_sync.plan.wording import plural
+from jhe_sync.plan.render.wording import plural
 
 FORMATS = ("text", "json", "markdown")
 SUMMARY_HEADERS = (

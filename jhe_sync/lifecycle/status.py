@@ -25,12 +25,11 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from jhe_sync.exchange.client import Exchange
-from jhe_sync.exchange.live import Live, Patient, ScopeConsent, Study
-from jhe_sync.exchange.read import LinkSets, read_consents, read_link_sets
 from jhe_sync.lifecycle import observations
-from jhe_sync.lifecycle.locate import LocatedStudy, locate_studies
 from jhe_sync.lifecycle.patients import label, spec_labels
-from jhe_sync.links import PATIENTS, SCOPES
+from jhe_sync.live import Live, Patient, ScopeConsent, Study
+from jhe_sync.resources import PATIENTS, SCOPES
+from jhe_sync.snapshot import LinkSets, LocatedStudy, locate_studies, read_consents, read_link_sets
 from jhe_sync.spec.models import Desired
 
 StudyState = Literal["live", "not created", "unresolved"]

@@ -1,17 +1,18 @@
 """Planning: from the spec and a live snapshot to a Plan, its safety check and its renderings.
 
-    lookup.py       finding an organization, scope, data source, client or patient by name
     resolve.py      names in the spec -> live ids (ResolveError with every problem)
-    identity.py     which live study a spec entry stands for (pin, org + name, previous names)
     preflight.py    what the server would refuse (PreflightError), and the plan's warnings
     diff.py         (resolved spec, live) -> Plan
-    kind.py         ChangeKind: what a change does, in the order apply runs them
+    change.py       Change and its parts: small typed values, one per call
+    plan.py         Plan: pure data, stable order, counts, dict form
     impact.py       enrolled and consented patients a destructive change touches
     build.py        build_plan = resolve + diff + preflight + impact
     safety.py       the safeguards apply checks (Plan.refusals / raise_if_unsafe)
     serialize.py    the json form and saved plan files
-    wording.py      a change in words, shared by the renderers and the safety messages
-    render*.py      text, json, markdown (formatting only); render.py dispatches by format
+    render/         text, json, markdown (formatting only), and a change in words
 
-Nothing here does I/O; the CLI reads the snapshot and writes the output.
+Nothing here does I/O: the snapshot (``jhe_sync.snapshot``) is read before, and the
+CLI writes the output. It imports the snapshot's values (``jhe_sync.live``), the
+identity rules (``jhe_sync.identity``), the API's names (``jhe_sync.resources``) and
+the spec models; never the exchange, apply, lifecycle, the CLI or the emulator.
 """

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from jhe_sync.exchange.live import Live
+from jhe_sync.live import Live
 from jhe_sync.plan.diff import diff
 from jhe_sync.plan.impact import with_impact
 from jhe_sync.plan.plan import Plan

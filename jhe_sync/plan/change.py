@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from jhe_sync.links import link_of_change
-from jhe_sync.plan.kind import ChangeKind
+from jhe_sync.resources import API, ChangeKind, link_of_change
 
 
 @dataclass(frozen=True)
@@ -97,10 +96,10 @@ class Change:
     def call(self) -> Call:
         """The request this change makes (enrollments: the whole, unchunked list)."""
         study = str(self.study_id) if self.study_id is not None else "{study_id}"
-        base = f"/api/v1/studies/{study}"
+        base = f"{API}/studies/{study}"
         kind = self.kind
         if kind is ChangeKind.CREATE_STUDY:
-            return Call("POST", "/api/v1/studies", study_body(self.fields, self.organization_id))
+            return Call("POST", f"{API}/studies", study_body(self.fields, self.organization_id))
         if kind is ChangeKind.UPDATE_STUDY:
             return Call("PATCH", base, study_body(self.fields))
         if kind is ChangeKind.DELETE_STUDY:

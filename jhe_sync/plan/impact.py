@@ -8,8 +8,8 @@ The snapshot's first read holds no consents (they are one request per patient), 
 the CLI asks what is missing, reads it, and fills the impact again:
 
     plan = build_plan(desired, live)
-    live = read_enrollments(live, enrollment_reads_needed(plan, live))   # exchange/
-    live = read_consents(live, consent_reads_needed(plan, live))         # exchange/
+    read_enrollment_sets(exchange, live, enrollment_reads_needed(plan, live))  # snapshot/
+    read_consents(exchange, live, consent_reads_needed(plan, live))            # snapshot/
     plan = with_impact(plan, live)
 
 ``with_impact`` is idempotent: it recomputes from ``live`` every time.
@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from jhe_sync.exchange.live import Live
-from jhe_sync.links import PATIENTS
+from jhe_sync.live import Live
 from jhe_sync.plan.change import Change, ChangeKind, Impact, PatientTarget
 from jhe_sync.plan.plan import Plan
 from jhe_sync.plan.resolve import live_link_set
+from jhe_sync.resources import PATIENTS
 
 IMPACT_KINDS = frozenset({ChangeKind.DELETE_STUDY, ChangeKind.REMOVE_SCOPE})
 """Changes whose impact counts the study's enrolled patients and their consents."""

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections import defaultdict
 
 from jhe_sync.errors import PreflightError, Problem
-from jhe_sync.exchange.live import Live
-from jhe_sync.links import DATA_SOURCES, PATIENTS
+from jhe_sync.identity.lookup import organization_path
+from jhe_sync.live import Live
 from jhe_sync.plan.change import ChangeKind, Warning_
-from jhe_sync.plan.lookup import organization_path
 from jhe_sync.plan.plan import Plan
 from jhe_sync.plan.resolve import Resolved, ResolvedStudy, live_link_set, study_path
+from jhe_sync.resources import DATA_SOURCES, PATIENTS
 
 WRITE_ROLES = frozenset({"manager", "member", "super_user"})
 """Roles that may write studies in an organization (``super_user``: a superuser)."""

@@ -13,11 +13,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from jhe_sync.errors import Problem, ResolveError, SourceLocation
-from jhe_sync.exchange.live import Live
-from jhe_sync.links import CLIENTS, DATA_SOURCES, LINKS, PATIENTS, SCOPES, Link, LinkKind
-from jhe_sync.plan.identity import Match, StudyIndex, identify
-from jhe_sync.plan.lookup import Finders, OrganizationFinder, Unresolved
+from jhe_sync.errors import Problem, ResolveError, SourceLocation, Unresolved
+from jhe_sync.identity import Finders, Match, OrganizationFinder, StudyIndex, identify
+from jhe_sync.live import Live
+from jhe_sync.resources import CLIENTS, DATA_SOURCES, LINKS, PATIENTS, SCOPES, Link, LinkKind
 from jhe_sync.spec.models import Desired, OrganizationSettings, PatientRef, StudySpec
 
 T = TypeVar("T")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from jhe_sync.plan.change import Change, ChangeKind, SafetyPolicy
 from jhe_sync.plan.plan import Plan
-from jhe_sync.plan.wording import describe, patients_text, plural
+from jhe_sync.plan.render.wording import describe, patients_text, plural
 
 SHARE_FLOOR = 10
 """The destroy share applies only from this many managed objects: in a tiny estate one

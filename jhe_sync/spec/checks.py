@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 
 from jhe_sync.errors import Problem, SourceLocation
-from jhe_sync.links import LINKS
+from jhe_sync.resources import LINKS
 from jhe_sync.spec.models import OrganizationSettings, StudySpec
 
 _LISTS = (*(link.spec_field for link in LINKS), "previous_names")

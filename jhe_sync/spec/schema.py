@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from jhe_sync.links import LINKS
+from jhe_sync.resources import LINKS
 from jhe_sync.spec.document import ENTRY_KEYS, FILE_KEYS, SPEC_VERSION, TEMPLATE_KEYS, TEMPLATE_NAME
 from jhe_sync.spec.models import EMAIL_PATTERN, OrganizationSettings, StudySpec
 from jhe_sync.spec.variables import VARIABLE_NAME

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from jhe_sync.errors import Problem, SourceLocation
-from jhe_sync.links import LINKS
+from jhe_sync.resources import LINKS
 from jhe_sync.spec.expand import ExpandedOrganization, ExpandedStudy
 from jhe_sync.spec.located import to_plain
 from jhe_sync.spec.models import (

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from apply.helpers import ALLOW_ALL, plan_for, studies_named, study
 from jhe_sync.apply import apply_plan
-from jhe_sync.exchange.local import local_exchange
+from jhe_sync.local import local_exchange
 from jhe_sync.plan.change import ChangeKind
 from jhe_sync.plan.plan import Plan
 from jhe_sync.spec.models import Desired, PatientRef

@@ -195,7 +195,7 @@ def test_an_expired_token_given_with_client_credentials_is_replaced(
 
 
 def test_a_refused_token_without_client_credentials_says_what_to_do(emulator: Any) -> None:
-    from jhe_sync.exchange.local import LOCAL_BASE_URL, LocalTransport
+    from jhe_sync.local import LOCAL_BASE_URL, LocalTransport
 
     expired = emulator.issue_token("manager_mary", expires_in=-1)
     exchange = Exchange(LOCAL_BASE_URL, token=expired, transport=LocalTransport(emulator))

@@ -12,7 +12,7 @@ import pytest
 
 from jhe_sync.errors import ProtocolError
 from jhe_sync.exchange import parse
-from jhe_sync.exchange.live import ScopeConsent
+from jhe_sync.live import ScopeConsent
 
 LEAKED = "plaintext-client-secret-of-mary"
 

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from jhe_sync.exchange.client import Exchange
-from jhe_sync.exchange.local import LOCAL_BASE_URL, LocalTransport
-from jhe_sync.exchange.read import read_live
+from jhe_sync.local import LOCAL_BASE_URL, LocalTransport
+from jhe_sync.snapshot import read_live
 from jhe_sync.spec.models import Desired, PatientRef, StudySpec
 
 Connect = Callable[..., Exchange]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from jhe_sync.errors import ConfigError
@@ -101,29 +99,3 @@ def test_secrets_stay_out_of_the_settings_repr() -> None:
     )
     assert SECRET not in repr(settings)
     assert "tok-value" not in repr(settings)
-
-
-def test_local_uses_a_database_under_the_current_directory_as_manager_mary(tmp_path: Path) -> None:
-    settings = settings_from(url="local", environ={}, cwd=tmp_path)
-    assert settings.local_db == tmp_path / ".jhe-sync" / "local.db"
-    assert settings.client_id == "manager_mary"
-
-
-def test_local_with_a_path_uses_that_database(tmp_path: Path) -> None:
-    settings = settings_from(url="local:other/jhe.db", environ={}, cwd=tmp_path)
-    assert settings.local_db == tmp_path / "other" / "jhe.db"
-
-
-def test_local_acts_as_another_seeded_user_when_the_environment_names_one(tmp_path: Path) -> None:
-    settings = settings_from(url="local", environ={"JHE_CLIENT_ID": "viewer_victor"}, cwd=tmp_path)
-    assert settings.client_id == "viewer_victor"
-
-
-def test_local_ignores_a_client_id_meant_for_a_real_exchange(tmp_path: Path) -> None:
-    settings = settings_from(
-        url="local",
-        environ={"JHE_CLIENT_ID": "prod-ci-client", "JHE_CLIENT_SECRET": SECRET},
-        cwd=tmp_path,
-    )
-    assert settings.client_id == "manager_mary"
-    assert settings.client_secret != SECRET

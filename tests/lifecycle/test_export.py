@@ -10,7 +10,10 @@ import pytest
 
 from jhe_sync.errors import ConfigError
 from jhe_sync.exchange.client import Exchange
-from jhe_sync.exchange.live import (
+from jhe_sync.lifecycle.export import export_specs, study_keys, write_export
+from jhe_sync.lifecycle.references import References
+from jhe_sync.lifecycle.spec_text import DEFAULT_SCHEMA_URL
+from jhe_sync.live import (
     Caller,
     Client,
     DataSource,
@@ -21,9 +24,6 @@ from jhe_sync.exchange.live import (
     ScopeCode,
     Study,
 )
-from jhe_sync.lifecycle.export import export_specs, study_keys, write_export
-from jhe_sync.lifecycle.references import References
-from jhe_sync.lifecycle.spec_text import DEFAULT_SCHEMA_URL
 
 from .conftest import PAMELA, PETER, apply, plan, requests, spec, spec_text
 

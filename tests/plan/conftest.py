@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from jhe_sync.errors import SourceLocation
-from jhe_sync.exchange.live import (
+from jhe_sync.live import (
     Caller,
     Client,
     DataSource,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jhe_sync.exchange.live import StudyLinks
+from jhe_sync.live import StudyLinks
 from jhe_sync.plan.build import build_plan
 from jhe_sync.plan.change import ChangeKind, Impact, PatientTarget
 from jhe_sync.plan.impact import consent_reads_needed, enrollment_reads_needed, with_impact

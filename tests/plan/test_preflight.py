@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jhe_sync.errors import PreflightError
-from jhe_sync.exchange.live import Caller
+from jhe_sync.live import Caller
 from jhe_sync.plan.build import build_plan
 from jhe_sync.plan.change import Warning_
 

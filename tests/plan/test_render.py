@@ -12,12 +12,12 @@ from dataclasses import fields, replace
 
 import pytest
 
-from jhe_sync.exchange.live import Patient
+from jhe_sync.live import Patient
 from jhe_sync.plan.build import build_plan
 from jhe_sync.plan.change import Change, ChangeKind, SafetyPolicy
 from jhe_sync.plan.plan import Plan
-from jhe_sync.plan.render import FORMATS, render
-from jhe_sync.plan.render_options import GITHUB_COMMENT_LIMIT, RenderOptions
+from jhe_sync.plan.render.formats import FORMATS, RenderOptions, render
+from jhe_sync.plan.render.markdown import GITHUB_COMMENT_LIMIT
 from jhe_sync.plan.serialize import plan_to_dict
 
 from .conftest import (

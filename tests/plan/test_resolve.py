@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from jhe_sync.errors import ResolveError
-from jhe_sync.exchange.live import Organization
+from jhe_sync.live import Organization
 from jhe_sync.plan.resolve import resolve
 from jhe_sync.spec.models import Identifier, PatientRef
 

@@ -81,7 +81,7 @@ def local(local_db: Path) -> str:
 def spoiling(monkeypatch: pytest.MonkeyPatch) -> Iterator[Spoiling]:
     """Every ``--url local`` exchange opened during the test answers through this
     middleware; add spoils to it before running the CLI."""
-    import jhe_sync.exchange.local as local_module
+    import jhe_sync.local as local_module
 
     opened = local_module.open_local_app
     middleware = Spoiling(app=lambda *_: [])

@@ -35,11 +35,11 @@ from jhe_sync.emulator.app import EmulatorApp
 from jhe_sync.emulator.seed import STUDIES
 from jhe_sync.errors import JheSyncError
 from jhe_sync.exchange.client import Exchange
-from jhe_sync.exchange.local import local_exchange
-from jhe_sync.exchange.read import read_live
+from jhe_sync.local import local_exchange
 from jhe_sync.plan.build import build_plan
 from jhe_sync.plan.change import ChangeKind
 from jhe_sync.plan.plan import Plan
+from jhe_sync.snapshot import read_live
 from jhe_sync.spec import SpecSource, load_desired
 from jhe_sync.spec.models import Desired
 

@@ -148,7 +148,7 @@ def test_no_client_secret_token_or_leaked_secret_is_ever_shown_or_saved(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     link_marys_client(local_db)
-    from jhe_sync.exchange.local import LOCAL_BASE_URL, LocalTransport
+    from jhe_sync.local import LOCAL_BASE_URL, LocalTransport
 
     with (
         create_app(db=str(local_db)) as app,

@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from jhe_sync.errors import TransportError
-from jhe_sync.exchange import open_exchange
 from jhe_sync.exchange.client import Exchange
+from jhe_sync.local import open_exchange
 from reliability.conftest import Run
 
 SPEC = """\

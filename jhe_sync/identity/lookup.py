@@ -16,18 +16,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from jhe_sync.exchange.live import Live, Organization, ScopeCode
+from jhe_sync.errors import Unresolved
+from jhe_sync.live import Live, Organization, ScopeCode
 from jhe_sync.spec.models import PatientRef
 
 ROOT_ORGANIZATION_TYPE = "root"
-
-
-class Unresolved(Exception):
-    """A name that matches no live object, or more than one."""
-
-    def __init__(self, message: str) -> None:
-        self.message = message
-        super().__init__(message)
 
 
 def _quoted(names: Iterable[str]) -> str:

@@ -1,7 +1,7 @@
 """Which live study each spec entry stands for, for the commands that act on live studies
 without planning (status, invite).
 
-The identity rule is the plan's own (``plan.identity.identify``: pinned id, else
+The identity rule is the plan's own (``jhe_sync.identity.identify``: pinned id, else
 organization and name, else a previous name), applied to the same reads ``read_live``
 makes for it: the organizations, the studies of each organization the spec names, and
 the pinned studies not found there. A study that cannot be located is not an error
@@ -14,12 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
+from jhe_sync.errors import Unresolved
 from jhe_sync.exchange.client import Exchange
-from jhe_sync.exchange.live import Live, Study
-from jhe_sync.exchange.read import gather, read_organization_studies, read_study_fields
-from jhe_sync.lifecycle.snapshot import Part, read_parts
-from jhe_sync.plan.identity import StudyIndex, identify
-from jhe_sync.plan.lookup import OrganizationFinder, Unresolved
+from jhe_sync.exchange.concurrency import gather
+from jhe_sync.exchange.read import read_organization_studies, read_study_fields
+from jhe_sync.identity import OrganizationFinder, StudyIndex, identify
+from jhe_sync.live import Live, Study
+from jhe_sync.snapshot.parts import Part, read_parts
 from jhe_sync.spec.models import StudySpec
 
 

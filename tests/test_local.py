@@ -1,4 +1,5 @@
-"""open_exchange: from flags and environment to an open Exchange, closed afterwards."""
+"""``--url local`` and open_exchange: from flags and environment to an open Exchange (the
+emulator in process, or a real one), closed afterwards."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from jhe_sync.errors import ConfigError
-from jhe_sync.exchange import open_exchange
+from jhe_sync.local import open_exchange, settings_from
+
+SECRET = "s3cr3t-value"
 
 
 def test_local_creates_and_seeds_its_database_on_first_use(tmp_path: Path) -> None:
@@ -36,3 +39,29 @@ def test_a_bad_setting_fails_before_anything_is_opened(tmp_path: Path) -> None:
         open_exchange(url="http://jhe.example.org", token="t", environ={}),
     ):
         pass
+
+
+def test_local_uses_a_database_under_the_current_directory_as_manager_mary(tmp_path: Path) -> None:
+    settings = settings_from(url="local", environ={}, cwd=tmp_path)
+    assert settings.local_db == tmp_path / ".jhe-sync" / "local.db"
+    assert settings.client_id == "manager_mary"
+
+
+def test_local_with_a_path_uses_that_database(tmp_path: Path) -> None:
+    settings = settings_from(url="local:other/jhe.db", environ={}, cwd=tmp_path)
+    assert settings.local_db == tmp_path / "other" / "jhe.db"
+
+
+def test_local_acts_as_another_seeded_user_when_the_environment_names_one(tmp_path: Path) -> None:
+    settings = settings_from(url="local", environ={"JHE_CLIENT_ID": "viewer_victor"}, cwd=tmp_path)
+    assert settings.client_id == "viewer_victor"
+
+
+def test_local_ignores_a_client_id_meant_for_a_real_exchange(tmp_path: Path) -> None:
+    settings = settings_from(
+        url="local",
+        environ={"JHE_CLIENT_ID": "prod-ci-client", "JHE_CLIENT_SECRET": SECRET},
+        cwd=tmp_path,
+    )
+    assert settings.client_id == "manager_mary"
+    assert settings.client_secret != SECRET

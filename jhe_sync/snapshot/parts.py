@@ -2,8 +2,8 @@
 
 These commands do not plan, so they do not call ``read_live`` (which reads what a spec
 manages and nothing else). They read the catalogue parts they need, concurrently, with
-the exchange module's parsers, and keep them in a ``Live`` so that the plan's finders
-(organization paths, catalogue names, patients) work on them unchanged.
+the exchange module's parsers, and keep them in a ``Live`` so that the identity
+finders (organization paths, catalogue names, patients) work on them unchanged.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from typing import Any, Literal
 
 from jhe_sync.exchange import parse
 from jhe_sync.exchange.client import Exchange
-from jhe_sync.exchange.live import NO_CALLER, Live
-from jhe_sync.exchange.read import API, gather
+from jhe_sync.exchange.concurrency import gather
+from jhe_sync.live import NO_CALLER, Live
+from jhe_sync.resources import API
 
 Part = Literal["organizations", "scopes", "data_sources", "clients", "studies"]
 

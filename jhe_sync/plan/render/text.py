@@ -1,7 +1,7 @@
 """The text form of a plan: Terraform-like ``+ ~ -`` lines grouped by study.
 
-For terminals and CI logs. Colour only when asked (``RenderOptions.color``); the CLI
-asks on a TTY without ``NO_COLOR``. Formatting only: everything shown is in the Plan.
+For terminals and CI logs. Colour only when asked (``color``); the CLI asks on a TTY
+without ``NO_COLOR``. Formatting only: everything shown is in the Plan.
 """
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ from typing import IO
 
 from jhe_sync.plan.change import Change
 from jhe_sync.plan.plan import Plan
-from jhe_sync.plan.render_options import RenderOptions
-from jhe_sync.plan.wording import Detail, change_details, describe, plural, symbol
+from jhe_sync.plan.render.wording import Detail, change_details, describe, plural, symbol
 
 _RESET = "\x1b[0m"
 _STYLES = {
@@ -36,10 +35,16 @@ _DETAILS: dict[Detail, tuple[str, str]] = {
 NO_CHANGES = "No changes. The live exchange matches the spec."
 
 
-def render_text(plan: Plan, stream: IO[str], options: RenderOptions | None = None) -> None:
-    """Write the plan for a terminal or a log to ``stream``."""
-    options = options or RenderOptions()
-    lines = _Lines(options.color)
+def render_text(
+    plan: Plan,
+    stream: IO[str],
+    *,
+    color: bool = False,
+    refusals: tuple[str, ...] | None = None,
+) -> None:
+    """Write the plan for a terminal or a log to ``stream``, in ANSI colour if ``color``;
+    ``refusals`` are why apply's safeguards would refuse it (None: not checked)."""
+    lines = _Lines(color)
     for key, changes in plan.by_study().items():
         first = changes[0]
         where = f"id {first.study_id}" if first.study_id is not None else "new"
@@ -68,12 +73,12 @@ def render_text(plan: Plan, stream: IO[str], options: RenderOptions | None = Non
             )
         lines.add("")
     lines.add(plan.counts.summary() if plan.changes else NO_CHANGES, "header")
-    if options.refusals:
+    if refusals:
         lines.add("")
         lines.add(
             "Refused: apply's safeguards would refuse this plan and write nothing:", "refused"
         )
-        for reason in options.refusals:
+        for reason in refusals:
             lines.add(f"  - {reason}", "refused")
     stream.write(lines.text())
 

@@ -1,5 +1,5 @@
-"""The kinds of link a study has, in one table: what each is called in the spec, on the
-wire, in the snapshot and in a plan.
+"""What jhe-sync changes on the exchange, each named once: the API prefix, the kinds of
+change, and the table of a study's link kinds.
 
 A study links to scope codes, data sources, clients and patients. All four are a set
 of ids under ``/api/v1/studies/{id}/<resource>``, added with ``POST`` and removed with
@@ -9,14 +9,65 @@ takes what it needs from this table instead of keeping a table of its own.
 Enrollments differ in two ways, and ``enrollment`` says so: their body takes a list
 of patient ids (one request per study and direction), and their ``GET`` is a paginated
 list of patients rather than a bare list of link entries.
+
+A ground floor: it imports nothing of jhe_sync, so the spec, the HTTP client, the
+snapshot and the plan all read the same names.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from typing import Literal
 
-from jhe_sync.plan.kind import ChangeKind
+API = "/api/v1"
+"""The prefix of every path of the exchange's REST API (the token path aside)."""
+
+
+class ChangeKind(Enum):
+    """What a change does. The declaration order is the order apply runs a study's changes."""
+
+    CREATE_STUDY = "create_study"
+    UPDATE_STUDY = "update_study"
+    ADD_DATA_SOURCE = "add_data_source"
+    ADD_SCOPE = "add_scope_request"
+    ADD_CLIENT = "add_client"
+    ENROLL = "enroll_patients"
+    UNENROLL = "unenroll_patients"
+    REMOVE_CLIENT = "remove_client"
+    REMOVE_SCOPE = "remove_scope_request"
+    REMOVE_DATA_SOURCE = "remove_data_source"
+    DELETE_STUDY = "delete_study"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    @property
+    def destructive(self) -> bool:
+        return self in DESTRUCTIVE_KINDS
+
+    @property
+    def is_link(self) -> bool:
+        return self not in (
+            ChangeKind.CREATE_STUDY,
+            ChangeKind.UPDATE_STUDY,
+            ChangeKind.DELETE_STUDY,
+        )
+
+
+_RANK = {kind: index for index, kind in enumerate(ChangeKind)}
+
+DESTRUCTIVE_KINDS = frozenset(
+    {
+        ChangeKind.DELETE_STUDY,
+        ChangeKind.UNENROLL,
+        ChangeKind.REMOVE_SCOPE,
+        ChangeKind.REMOVE_DATA_SOURCE,
+        ChangeKind.REMOVE_CLIENT,
+    }
+)
+
 
 LinkKind = Literal["scope", "data_source", "client", "patient"]
 

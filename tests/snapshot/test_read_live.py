@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from jhe_sync.exchange.client import Exchange
-from jhe_sync.exchange.live import StudyLinks
-from jhe_sync.exchange.read import read_consents, read_link_sets, read_live, read_study_fields
-from jhe_sync.links import CLIENTS, SCOPES
+from jhe_sync.exchange.read import read_study_fields
+from jhe_sync.live import StudyLinks
+from jhe_sync.resources import CLIENTS, SCOPES
+from jhe_sync.snapshot import read_consents, read_link_sets, read_live
 from jhe_sync.spec.models import Desired, OrganizationSettings, PatientRef, StudySpec
 
 Connect = Callable[..., Exchange]

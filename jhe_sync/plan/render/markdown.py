@@ -5,7 +5,7 @@ destructive changes with their impact, the warnings), then each study's changes 
 collapsed ``<details>`` block as a ``diff`` (GitHub colours ``+``, ``-`` and ``!``).
 
 GitHub refuses a comment over 65,536 characters, so the output stops adding items at
-``RenderOptions.max_chars`` and ends with a note of what it left out. The order above
+``max_chars`` and ends with a note of what it left out. The order above
 is the priority: details go first, refusals last.
 
 Text from the spec (names, labels, reasons) is escaped so that it cannot turn into
@@ -22,9 +22,8 @@ from typing import IO
 from jhe_sync.markdown import escape, inline_code
 from jhe_sync.plan.change import Change
 from jhe_sync.plan.plan import Plan
-from jhe_sync.plan.render_options import RenderOptions
-from jhe_sync.plan.render_text import NO_CHANGES
-from jhe_sync.plan.wording import (
+from jhe_sync.plan.render.text import NO_CHANGES
+from jhe_sync.plan.render.wording import (
     Detail,
     change_details,
     describe,
@@ -33,6 +32,12 @@ from jhe_sync.plan.wording import (
     study_ref,
     symbol,
 )
+
+GITHUB_COMMENT_LIMIT = 65_536
+"""GitHub refuses a pull-request comment longer than this many characters."""
+
+MARKDOWN_BUDGET = 60_000
+"""The markdown renderer's default size: under the limit, with room for a CI header."""
 
 TITLE = "## jhe-sync plan"
 _NOTE_RESERVE = 400
@@ -51,18 +56,24 @@ _DETAIL_MARKS: dict[Detail, str] = {
 """Each kind of detail line of a change to its ``diff`` line mark."""
 
 
-def render_markdown(plan: Plan, stream: IO[str], options: RenderOptions | None = None) -> None:
-    """Write the plan as a pull-request comment, at most ``options.max_chars`` long."""
-    options = options or RenderOptions()
-    doc = _Document(options.max_chars - _NOTE_RESERVE)
+def render_markdown(
+    plan: Plan,
+    stream: IO[str],
+    *,
+    refusals: tuple[str, ...] | None = None,
+    max_chars: int = MARKDOWN_BUDGET,
+) -> None:
+    """Write the plan as a pull-request comment, at most ``max_chars`` long; ``refusals``
+    are why apply's safeguards would refuse it (None: not checked)."""
+    doc = _Document(max_chars - _NOTE_RESERVE)
     doc.always(f"{TITLE}\n\n**{escape(plan.counts.summary() if plan.changes else NO_CHANGES)}**\n")
 
-    if options.refusals:
+    if refusals:
         doc.always(
             "\n> [!CAUTION]\n> **Apply would refuse this plan** and write nothing. "
             "Blocked by the safeguards:\n"
         )
-        doc.section("", "refusals", [f"> - {escape(reason)}\n" for reason in options.refusals])
+        doc.section("", "refusals", [f"> - {escape(reason)}\n" for reason in refusals])
 
     destructive = plan.destructive_changes()
     if destructive:

@@ -17,8 +17,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Literal
 
-from jhe_sync.exchange.live import Live, Study
-from jhe_sync.plan.lookup import Unresolved
+from jhe_sync.errors import Unresolved
+from jhe_sync.live import Live, Study
 from jhe_sync.spec.models import StudySpec
 
 MatchedBy = Literal["id", "name", "previous_name", "none"]

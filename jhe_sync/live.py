@@ -1,4 +1,9 @@
-"""The live snapshot: what jhe-sync read from the exchange, as plain immutable values.
+"""What jhe-sync knows of the live exchange, as plain values: the records (studies,
+organizations, the catalogue, patients, consents) and ``Live``, one snapshot of them.
+
+A ground floor: ``exchange.parse`` turns answers into these records, ``snapshot``
+reads them into a ``Live``, and the identity rules, the plan and the lifecycle
+commands read that ``Live`` without reading anything themselves.
 
 Patients are kept without name, birth date or phone: the snapshot holds only what
 matching and impact need (ids, email, identifiers, organizations), so no later stage

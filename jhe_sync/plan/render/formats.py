@@ -1,0 +1,62 @@
+"""The output formats of a plan: ``render(plan, stream, format, options)``, what every
+renderer is told besides the plan (``RenderOptions``), and the json form.
+
+The json form is ``Plan.to_dict()`` plus the safeguards' verdict; it is documented
+in ``specs/plan.schema.json``, with keys and changes in a stable order. The text and
+markdown forms have modules of their own (``text``, ``markdown``), which take the
+options that make sense for them as keywords, so they need nothing from here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import IO
+
+from jhe_sync.plan.plan import Plan
+from jhe_sync.plan.render.markdown import MARKDOWN_BUDGET, render_markdown
+from jhe_sync.plan.render.text import render_text
+from jhe_sync.plan.serialize import plan_to_dict
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """Options of every renderer; each uses the ones that make sense for its format."""
+
+    color: bool = False
+    """ANSI colour in text output. The CLI decides: a TTY, and NO_COLOR not set."""
+    refusals: tuple[str, ...] | None = None
+    """Why apply's safeguards would refuse the plan (empty: they would not); None: not checked."""
+    max_chars: int = MARKDOWN_BUDGET
+    """Markdown only: the most characters to write; details are cut, with a note, to fit."""
+
+
+def render_json(plan: Plan, stream: IO[str], refusals: tuple[str, ...] | None = None) -> None:
+    """Write the plan's json form; ``refusals`` is added when the safeguards were checked."""
+    document = plan_to_dict(plan)
+    if refusals is not None:
+        document["refusals"] = list(refusals)
+    stream.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+
+Renderer = Callable[[Plan, IO[str], RenderOptions], None]
+
+RENDERERS: dict[str, Renderer] = {
+    "text": lambda plan, stream, options: render_text(
+        plan, stream, color=options.color, refusals=options.refusals
+    ),
+    "json": lambda plan, stream, options: render_json(plan, stream, options.refusals),
+    "markdown": lambda plan, stream, options: render_markdown(
+        plan, stream, refusals=options.refusals, max_chars=options.max_chars
+    ),
+}
+FORMATS = tuple(RENDERERS)
+"""The ``--format`` choices, the default first."""
+
+
+def render(
+    plan: Plan, stream: IO[str], format: str = "text", options: RenderOptions | None = None
+) -> None:
+    """Write ``plan`` to ``stream`` in ``format`` (one of ``FORMATS``)."""
+    RENDERERS[format](plan, stream, options or RenderOptions())

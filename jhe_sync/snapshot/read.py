@@ -1,0 +1,220 @@
+"""``read_live``: the snapshot of the exchange that a spec needs, and nothing more.
+
+The real server needs one read per link set per study (``GET /studies`` returns no
+links), so on an estate of hundreds of studies almost all the time is those reads:
+they run concurrently, ``parallelism`` at a time, and a set the spec does not manage
+for a study is not read at all.
+
+The order is fixed by what each read needs to know:
+
+1. who the caller is, the organizations (with the caller's role) and the catalogues
+   the spec refers to (scopes, data sources, clients), all at once;
+2. the studies of each organization the spec touches, and the patients of each
+   organization whose studies list patients;
+3. for the live study each spec entry stands for (by the plan's own identity rule,
+   ``jhe_sync.identity.identify``), the link sets it manages (and the enrollments of
+   a study that may be deleted, for the impact of deleting it);
+4. a global lookup for each patient reference still unknown, so that the plan can say
+   "this patient is in another organization" rather than "unknown".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+
+from jhe_sync.errors import NotFound, PermissionDenied, Unresolved
+from jhe_sync.exchange import parse
+from jhe_sync.exchange.client import Exchange
+from jhe_sync.exchange.concurrency import gather_in
+from jhe_sync.exchange.read import read_organization_studies, read_study_fields
+from jhe_sync.identity import OrganizationFinder, StudyIndex, identify
+from jhe_sync.live import Live, Patient, Study
+from jhe_sync.resources import API, CLIENTS, DATA_SOURCES, LINKS, PATIENTS, SCOPES, Link
+from jhe_sync.snapshot.links import read_link_sets
+from jhe_sync.spec.models import Desired, StudySpec
+
+
+@dataclass
+class _Wants:
+    """What the spec needs read, worked out from the spec and the organization list."""
+
+    organizations: set[int] = field(default_factory=set)
+    """Organizations whose studies are listed."""
+    patient_organizations: set[int] = field(default_factory=set)
+    """Organizations whose patients are listed (their studies list patients)."""
+    prune_organizations: set[int] = field(default_factory=set)
+    entries: list[tuple[StudySpec, int | None]] = field(default_factory=list)
+    """Each spec study with its organization id (None: unknown or ambiguous)."""
+
+
+def read_live(exchange: Exchange, desired: Desired, parallelism: int = 8) -> Live:
+    """The snapshot of the exchange that ``desired`` needs, read concurrently."""
+    present = [s for s in desired.studies if s.state == "present"]
+    managed = {each for s in present for each in LINKS if getattr(s, each.spec_field) is not None}
+
+    with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="jhe-read") as pool:
+        try:
+            return _read_live(exchange, desired, managed, pool)
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+
+
+def _read_live(
+    exchange: Exchange, desired: Desired, managed: set[Link], pool: ThreadPoolExecutor
+) -> Live:
+    # 1. caller, organizations, catalogues
+    first: dict[str, Future[object]] = {
+        "caller": pool.submit(exchange.get, f"{API}/users/profile"),
+        "organizations": pool.submit(exchange.get_all, f"{API}/organizations"),
+    }
+    if SCOPES in managed:
+        first["scopes"] = pool.submit(exchange.get, f"{API}/data_sources/all_scopes")
+    if DATA_SOURCES in managed:
+        first["data_sources"] = pool.submit(exchange.get_all, f"{API}/data_sources")
+    if CLIENTS in managed:
+        first["clients"] = pool.submit(exchange.get_all, f"{API}/clients")
+    live = Live(
+        caller=parse.caller(first["caller"].result(), f"GET {API}/users/profile"),
+        organizations=parse.organizations(
+            first["organizations"].result(), f"GET {API}/organizations"
+        ),
+    )
+    wants = _wants(desired, live)
+
+    # 2. studies of the touched organizations, patients of the organizations that enroll
+    # (results are collected late, so that later reads are queued without waiting)
+    study_lists = {
+        org_id: pool.submit(read_organization_studies, exchange, org_id)
+        for org_id in sorted(wants.organizations)
+    }
+    patient_lists = {
+        org_id: pool.submit(exchange.get_all, f"{API}/patients", {"organization_id": org_id})
+        for org_id in sorted(wants.patient_organizations)
+    }
+    if "scopes" in first:
+        live.scopes = parse.scopes(first["scopes"].result(), f"GET {API}/data_sources/all_scopes")
+    if "data_sources" in first:
+        live.data_sources = parse.data_sources(
+            first["data_sources"].result(), f"GET {API}/data_sources"
+        )
+    if "clients" in first:
+        live.clients = parse.clients(first["clients"].result(), f"GET {API}/clients")
+    for future in study_lists.values():
+        for study in future.result():
+            live.studies[study.id] = study
+    live.read_organization_ids = frozenset(study_lists)
+    pinned = sorted({s.id for s, _ in wants.entries if s.id is not None} - set(live.studies))
+    pinned_reads = {sid: partial(read_study_fields, exchange, sid) for sid in pinned}
+    for pinned_study in gather_in(pool, pinned_reads).values():
+        if pinned_study is not None:
+            live.studies[pinned_study.id] = pinned_study
+
+    # 3. link sets of the studies a spec entry may stand for
+    link_sets = read_link_sets(exchange, _link_reads(wants, live), pool=pool)
+    for org_id, future in patient_lists.items():
+        endpoint = f"GET {API}/patients?organization_id={org_id}"
+        for patient in parse.patients(future.result(), endpoint):
+            live.patients[patient.id] = patient
+    link_sets.add_to(live)
+
+    # 4. patients still unknown
+    lookups = _unknown_patient_reads(desired, live)
+    lookup_reads = {key: partial(read, exchange) for key, read in lookups.items()}
+    for found in gather_in(pool, lookup_reads).values():
+        for patient in found:
+            live.patients.setdefault(patient.id, patient)
+    return live
+
+
+def _wants(desired: Desired, live: Live) -> _Wants:
+    finder = OrganizationFinder(live)
+
+    def resolve(ref: int | str) -> int | None:
+        # An unknown or ambiguous organization is the resolver's to report; nothing is
+        # read for it here.
+        try:
+            return finder.find(ref)
+        except Unresolved:
+            return None
+
+    wants = _Wants()
+    for spec in desired.studies:
+        org_id = resolve(spec.organization)
+        wants.entries.append((spec, org_id))
+        if org_id is None:
+            continue
+        wants.organizations.add(org_id)
+        if spec.state == "present" and spec.patients is not None:
+            wants.patient_organizations.add(org_id)
+    for settings in desired.organizations:
+        org_id = resolve(settings.organization)
+        if org_id is None:
+            continue
+        wants.organizations.add(org_id)
+        if settings.prune:
+            wants.prune_organizations.add(org_id)
+    return wants
+
+
+def _link_reads(wants: _Wants, live: Live) -> dict[int, tuple[Link, ...]]:
+    """Study id -> the link sets to read for it (possibly none)."""
+    index = StudyIndex(live)
+    needed: dict[int, set[Link]] = {}
+    for spec, org_id in wants.entries:
+        matched = _matched(spec, org_id, index)
+        if matched is not None:
+            sets = needed.setdefault(matched.id, set())
+            if spec.state == "present":
+                sets.update(each for each in LINKS if getattr(spec, each.spec_field) is not None)
+            else:
+                sets.add(PATIENTS)  # deleting it: how many patients does that touch?
+    for study in live.studies.values():
+        if study.organization_id in wants.prune_organizations and study.id not in needed:
+            needed[study.id] = {PATIENTS}  # pruned unless a spec lists it: its impact
+    return {sid: tuple(each for each in LINKS if each in sets) for sid, sets in needed.items()}
+
+
+def _matched(spec: StudySpec, org_id: int | None, index: StudyIndex) -> Study | None:
+    """The live study this entry stands for, by the plan's identity rule. None also when
+    the rule finds two: the plan stops at that entry, so its links are not needed."""
+    try:
+        return identify(spec, org_id, index).study
+    except Unresolved:
+        return None
+
+
+def _unknown_patient_reads(
+    desired: Desired, live: Live
+) -> dict[str, Callable[[Exchange], list[Patient]]]:
+    emails = {p.email.strip().casefold() for p in live.patients.values() if p.email}
+    reads: dict[str, Callable[[Exchange], list[Patient]]] = {}
+    for spec in desired.studies:
+        if spec.state != "present" or not spec.patients:
+            continue
+        for ref in spec.patients:
+            if ref.email is not None and ref.email.strip().casefold() not in emails:
+                reads.setdefault(
+                    f"email:{ref.email.strip().casefold()}",
+                    partial(_lookup_email, ref.email.strip()),
+                )
+            elif ref.id is not None and ref.id not in live.patients:
+                reads.setdefault(f"id:{ref.id}", partial(_lookup_id, ref.id))
+    return reads
+
+
+def _lookup_email(email: str, exchange: Exchange) -> list[Patient]:
+    path = f"{API}/patients/global_lookup"
+    data = exchange.get(path, {"email": email})
+    return parse.patients(data, f"GET {path}")
+
+
+def _lookup_id(patient_id: int, exchange: Exchange) -> list[Patient]:
+    path = f"{API}/patients/{patient_id}"
+    try:
+        return [parse.patient(exchange.get(path), f"GET {path}")]
+    except (NotFound, PermissionDenied):
+        return []
