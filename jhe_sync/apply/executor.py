@@ -41,6 +41,7 @@ from jhe_sync.exchange.client import Exchange, Reply
 from jhe_sync.exchange.read import (
     read_enrollments,
     read_link_ids,
+    read_organization_patients,
     read_organization_studies,
     read_study_fields,
 )
@@ -154,9 +155,7 @@ class _Run:
             lock = self._member_locks.setdefault(organization_id, threading.Lock())
         with lock:
             if organization_id not in self._members:
-                path = f"{API}/patients"
-                items = self.exchange.get_all(path, {"organization_id": organization_id})
-                found = parse.patients(items, f"GET {path}?organization_id={organization_id}")
+                found = read_organization_patients(self.exchange, organization_id)
                 self._members[organization_id] = frozenset(p.id for p in found)
             return self._members[organization_id]
 

@@ -1,17 +1,32 @@
-"""Single-resource reads: one study, one of its link sets, one organization's studies.
+"""Single-resource reads: the caller, a catalogue, one study, one of its link sets, an
+organization's studies or patients, one patient and their consents.
 
-Each is one request (pages of enrollments aside) and answers parsed values. They are
-what the snapshot (``jhe_sync.snapshot``) is read with, and what apply reads back
-after a failed write to see whether it happened.
+Each is one request (pages of long lists aside) and answers parsed values: every path
+the client reads is written here once. They are what the snapshot
+(``jhe_sync.snapshot``) is read with, what apply reads back with after a failed write,
+and what the lifecycle commands read.
 """
 
 from __future__ import annotations
 
-from jhe_sync.errors import PermissionDenied
+import logging
+
+from jhe_sync.errors import NotFound, PermissionDenied
 from jhe_sync.exchange import parse
 from jhe_sync.exchange.client import Exchange
-from jhe_sync.live import Patient, Study
+from jhe_sync.live import (
+    Caller,
+    Client,
+    DataSource,
+    Organization,
+    Patient,
+    ScopeCode,
+    ScopeConsent,
+    Study,
+)
 from jhe_sync.resources import API, PATIENTS, LinkKind, link
+
+log = logging.getLogger("jhe_sync.exchange")
 
 
 def read_study_fields(exchange: Exchange, study_id: int) -> Study | None:
@@ -49,3 +64,78 @@ def read_organization_studies(exchange: Exchange, organization_id: int) -> list[
     settings as a side effect (FINDINGS: "Side effects of GET")."""
     path = f"{API}/organizations/{organization_id}/studies"
     return parse.studies(exchange.get(path), f"GET {path}")
+
+
+def read_caller(exchange: Exchange) -> Caller:
+    """Who the credentials act as (``GET /users/profile``)."""
+    path = f"{API}/users/profile"
+    return parse.caller(exchange.get(path), f"GET {path}")
+
+
+def read_organizations(exchange: Exchange) -> dict[int, Organization]:
+    """Every organization, each with the caller's role in it."""
+    path = f"{API}/organizations"
+    return parse.organizations(exchange.get_all(path), f"GET {path}")
+
+
+def read_scopes(exchange: Exchange) -> dict[int, ScopeCode]:
+    """The scope catalogue (one bare list)."""
+    path = f"{API}/data_sources/all_scopes"
+    return parse.scopes(exchange.get(path), f"GET {path}")
+
+
+def read_data_sources(exchange: Exchange) -> dict[int, DataSource]:
+    """The data sources, with the scopes each supports."""
+    path = f"{API}/data_sources"
+    return parse.data_sources(exchange.get_all(path), f"GET {path}")
+
+
+def read_clients(exchange: Exchange) -> dict[int, Client]:
+    """The client catalogue (patient-facing apps)."""
+    path = f"{API}/clients"
+    return parse.clients(exchange.get_all(path), f"GET {path}")
+
+
+def read_visible_studies(exchange: Exchange) -> list[Study]:
+    """``GET /studies``: the studies of every organization the caller belongs to (none
+    for a superuser, see ``read_organization_studies``)."""
+    path = f"{API}/studies"
+    return parse.studies(exchange.get_all(path), f"GET {path}")
+
+
+def read_organization_patients(exchange: Exchange, organization_id: int) -> list[Patient]:
+    """The patients of one organization."""
+    path = f"{API}/patients"
+    items = exchange.get_all(path, {"organization_id": organization_id})
+    return parse.patients(items, f"GET {path}?organization_id={organization_id}")
+
+
+def lookup_patients(exchange: Exchange, email: str) -> list[Patient]:
+    """The patients with this e-mail in any organization (``global_lookup``)."""
+    path = f"{API}/patients/global_lookup"
+    return parse.patients(exchange.get(path, {"email": email}), f"GET {path}")
+
+
+def read_patient(exchange: Exchange, patient_id: int) -> Patient | None:
+    """One patient, or None when the server says 404 or 403 (not one the caller sees)."""
+    path = f"{API}/patients/{patient_id}"
+    try:
+        return parse.patient(exchange.get(path), f"GET {path}")
+    except (NotFound, PermissionDenied):
+        return None
+
+
+def read_patient_consents(
+    exchange: Exchange, patient_id: int
+) -> tuple[Patient | None, tuple[ScopeConsent, ...]] | None:
+    """One patient's consent answers, with the patient the answer names; None when the
+    caller may not read them (403: not in the caller's organizations, or 404)."""
+    path = f"{API}/patients/{patient_id}/consents"
+    try:
+        data = exchange.get(path)
+    except (PermissionDenied, NotFound) as error:
+        log.debug("consents of patient %d not readable: %s", patient_id, error.reason)
+        return None
+    endpoint = f"GET {path}"
+    holder = data.get("patient") if isinstance(data, dict) else None
+    return (parse.patient(holder, endpoint) if holder else None), parse.consents(data, endpoint)

@@ -24,10 +24,9 @@ from functools import partial
 from typing import Any
 
 from jhe_sync.errors import ConfigError, ExchangeError, JheSyncError, Unresolved
-from jhe_sync.exchange import parse
 from jhe_sync.exchange.client import Exchange
 from jhe_sync.exchange.concurrency import gather
-from jhe_sync.exchange.read import read_enrollments, read_link_ids
+from jhe_sync.exchange.read import read_clients, read_enrollments, read_link_ids
 from jhe_sync.identity import CatalogueFinder
 from jhe_sync.lifecycle.patients import finder_for, label, parse_choice, spec_labels
 from jhe_sync.live import Client, Patient, Study
@@ -111,11 +110,11 @@ def invite_patients(
     study = _live_study(exchange, spec, parallelism)
     tasks: dict[str, Callable[[], Any]] = {
         "study_clients": partial(read_link_ids, exchange, study.id, "client"),
-        "catalogue": partial(exchange.get_all, f"{API}/clients"),
+        "catalogue": partial(read_clients, exchange),
         "enrolled": partial(read_enrollments, exchange, study.id),
     }
     reads = gather(parallelism, tasks)
-    catalogue = parse.clients(reads["catalogue"], f"GET {API}/clients")
+    catalogue: dict[int, Client] = reads["catalogue"]
     chosen = choose_client(spec, client, reads["study_clients"], catalogue)
     enrolled: list[Patient] = reads["enrolled"]
     targets = _targets(spec, enrolled, patients)

@@ -3,18 +3,13 @@ changes and for ``status``."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from functools import partial
 
-from jhe_sync.errors import NotFound, PermissionDenied
-from jhe_sync.exchange import parse
 from jhe_sync.exchange.client import Exchange
 from jhe_sync.exchange.concurrency import gather
-from jhe_sync.live import Live, Patient, ScopeConsent
-from jhe_sync.resources import API
-
-log = logging.getLogger("jhe_sync.exchange")
+from jhe_sync.exchange.read import read_patient_consents
+from jhe_sync.live import Live
 
 
 def read_consents(
@@ -29,19 +24,9 @@ def read_consents(
     organizations) is left out rather than shown as having none.
     """
     wanted = sorted(set(patient_ids) - set(live.consents))
-
-    def one(patient_id: int) -> tuple[Patient | None, tuple[ScopeConsent, ...]] | None:
-        path = f"{API}/patients/{patient_id}/consents"
-        try:
-            data = exchange.get(path)
-        except (PermissionDenied, NotFound) as error:
-            log.debug("consents of patient %d not readable: %s", patient_id, error.reason)
-            return None
-        endpoint = f"GET {path}"
-        holder = data.get("patient") if isinstance(data, dict) else None
-        return (parse.patient(holder, endpoint) if holder else None), parse.consents(data, endpoint)
-
-    answers = gather(parallelism, {pid: partial(one, pid) for pid in wanted})
+    answers = gather(
+        parallelism, {pid: partial(read_patient_consents, exchange, pid) for pid in wanted}
+    )
     for patient_id, answer in answers.items():
         if answer is None:
             continue

@@ -12,44 +12,43 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any, Literal
 
-from jhe_sync.exchange import parse
 from jhe_sync.exchange.client import Exchange
 from jhe_sync.exchange.concurrency import gather
+from jhe_sync.exchange.read import (
+    read_clients,
+    read_data_sources,
+    read_organizations,
+    read_scopes,
+    read_visible_studies,
+)
 from jhe_sync.live import NO_CALLER, Live
-from jhe_sync.resources import API
 
 Part = Literal["organizations", "scopes", "data_sources", "clients", "studies"]
 
-_READS: dict[Part, tuple[str, bool]] = {
-    "organizations": (f"{API}/organizations", True),
-    "scopes": (f"{API}/data_sources/all_scopes", False),
-    "data_sources": (f"{API}/data_sources", True),
-    "clients": (f"{API}/clients", True),
-    "studies": (f"{API}/studies", True),
+_READS: dict[Part, Callable[[Exchange], Any]] = {
+    "organizations": read_organizations,
+    "scopes": read_scopes,
+    "data_sources": read_data_sources,
+    "clients": read_clients,
+    "studies": read_visible_studies,
 }
-"""Part -> (path, whether it is a paginated list). ``GET /studies`` without an
-organization lists the studies of every organization the caller belongs to (041)."""
+"""Part -> its read. ``studies`` is ``GET /studies``, without an organization: the
+studies of every organization the caller belongs to (041)."""
 
 
 def read_parts(exchange: Exchange, parts: Iterable[Part], parallelism: int = 8) -> Live:
     """A ``Live`` holding the parts asked for, each read with one request (plus pages)."""
     wanted = tuple(dict.fromkeys(parts))
-    tasks: dict[Part, Callable[[], Any]] = {}
-    for part in wanted:
-        path, paginated = _READS[part]
-        tasks[part] = partial(exchange.get_all if paginated else exchange.get, path)
-    answers = gather(parallelism, tasks)
+    answers = gather(parallelism, {part: partial(_READS[part], exchange) for part in wanted})
     live = Live(caller=NO_CALLER)
-    for part, data in answers.items():
-        endpoint = f"GET {_READS[part][0]}"
-        if part == "organizations":
-            live.organizations = parse.organizations(data, endpoint)
-        elif part == "scopes":
-            live.scopes = parse.scopes(data, endpoint)
-        elif part == "data_sources":
-            live.data_sources = parse.data_sources(data, endpoint)
-        elif part == "clients":
-            live.clients = parse.clients(data, endpoint)
-        else:
-            live.studies = {study.id: study for study in parse.studies(data, endpoint)}
+    if "organizations" in answers:
+        live.organizations = answers["organizations"]
+    if "scopes" in answers:
+        live.scopes = answers["scopes"]
+    if "data_sources" in answers:
+        live.data_sources = answers["data_sources"]
+    if "clients" in answers:
+        live.clients = answers["clients"]
+    if "studies" in answers:
+        live.studies = {study.id: study for study in answers["studies"]}
     return live

@@ -21,18 +21,28 @@ The order is fixed by what each read needs to know:
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 
-from jhe_sync.errors import NotFound, PermissionDenied, Unresolved
-from jhe_sync.exchange import parse
+from jhe_sync.errors import Unresolved
 from jhe_sync.exchange.client import Exchange
 from jhe_sync.exchange.concurrency import gather_in
-from jhe_sync.exchange.read import read_organization_studies, read_study_fields
+from jhe_sync.exchange.read import (
+    lookup_patients,
+    read_caller,
+    read_clients,
+    read_data_sources,
+    read_organization_patients,
+    read_organization_studies,
+    read_organizations,
+    read_patient,
+    read_scopes,
+    read_study_fields,
+)
 from jhe_sync.identity import OrganizationFinder, StudyIndex, identify
 from jhe_sync.live import Live, Patient, Study
-from jhe_sync.resources import API, CLIENTS, DATA_SOURCES, LINKS, PATIENTS, SCOPES, Link
+from jhe_sync.resources import CLIENTS, DATA_SOURCES, LINKS, PATIENTS, SCOPES, Link
 from jhe_sync.snapshot.links import read_link_sets
 from jhe_sync.spec.models import Desired, StudySpec
 
@@ -67,22 +77,12 @@ def _read_live(
     exchange: Exchange, desired: Desired, managed: set[Link], pool: ThreadPoolExecutor
 ) -> Live:
     # 1. caller, organizations, catalogues
-    first: dict[str, Future[object]] = {
-        "caller": pool.submit(exchange.get, f"{API}/users/profile"),
-        "organizations": pool.submit(exchange.get_all, f"{API}/organizations"),
-    }
-    if SCOPES in managed:
-        first["scopes"] = pool.submit(exchange.get, f"{API}/data_sources/all_scopes")
-    if DATA_SOURCES in managed:
-        first["data_sources"] = pool.submit(exchange.get_all, f"{API}/data_sources")
-    if CLIENTS in managed:
-        first["clients"] = pool.submit(exchange.get_all, f"{API}/clients")
-    live = Live(
-        caller=parse.caller(first["caller"].result(), f"GET {API}/users/profile"),
-        organizations=parse.organizations(
-            first["organizations"].result(), f"GET {API}/organizations"
-        ),
-    )
+    caller = pool.submit(read_caller, exchange)
+    organizations = pool.submit(read_organizations, exchange)
+    scopes = pool.submit(read_scopes, exchange) if SCOPES in managed else None
+    data_sources = pool.submit(read_data_sources, exchange) if DATA_SOURCES in managed else None
+    clients = pool.submit(read_clients, exchange) if CLIENTS in managed else None
+    live = Live(caller=caller.result(), organizations=organizations.result())
     wants = _wants(desired, live)
 
     # 2. studies of the touched organizations, patients of the organizations that enroll
@@ -92,19 +92,17 @@ def _read_live(
         for org_id in sorted(wants.organizations)
     }
     patient_lists = {
-        org_id: pool.submit(exchange.get_all, f"{API}/patients", {"organization_id": org_id})
+        org_id: pool.submit(read_organization_patients, exchange, org_id)
         for org_id in sorted(wants.patient_organizations)
     }
-    if "scopes" in first:
-        live.scopes = parse.scopes(first["scopes"].result(), f"GET {API}/data_sources/all_scopes")
-    if "data_sources" in first:
-        live.data_sources = parse.data_sources(
-            first["data_sources"].result(), f"GET {API}/data_sources"
-        )
-    if "clients" in first:
-        live.clients = parse.clients(first["clients"].result(), f"GET {API}/clients")
-    for future in study_lists.values():
-        for study in future.result():
+    if scopes is not None:
+        live.scopes = scopes.result()
+    if data_sources is not None:
+        live.data_sources = data_sources.result()
+    if clients is not None:
+        live.clients = clients.result()
+    for listed in study_lists.values():
+        for study in listed.result():
             live.studies[study.id] = study
     live.read_organization_ids = frozenset(study_lists)
     pinned = sorted({s.id for s, _ in wants.entries if s.id is not None} - set(live.studies))
@@ -115,18 +113,16 @@ def _read_live(
 
     # 3. link sets of the studies a spec entry may stand for
     link_sets = read_link_sets(exchange, _link_reads(wants, live), pool=pool)
-    for org_id, future in patient_lists.items():
-        endpoint = f"GET {API}/patients?organization_id={org_id}"
-        for patient in parse.patients(future.result(), endpoint):
+    for members in patient_lists.values():
+        for patient in members.result():
             live.patients[patient.id] = patient
     link_sets.add_to(live)
 
     # 4. patients still unknown
-    lookups = _unknown_patient_reads(desired, live)
-    lookup_reads = {key: partial(read, exchange) for key, read in lookups.items()}
-    for found in gather_in(pool, lookup_reads).values():
-        for patient in found:
-            live.patients.setdefault(patient.id, patient)
+    lookups = _unknown_patient_reads(exchange, desired, live)
+    for found in gather_in(pool, lookups).values():
+        for known in found:
+            live.patients.setdefault(known.id, known)
     return live
 
 
@@ -188,10 +184,10 @@ def _matched(spec: StudySpec, org_id: int | None, index: StudyIndex) -> Study | 
 
 
 def _unknown_patient_reads(
-    desired: Desired, live: Live
-) -> dict[str, Callable[[Exchange], list[Patient]]]:
+    exchange: Exchange, desired: Desired, live: Live
+) -> dict[str, Callable[[], list[Patient]]]:
     emails = {p.email.strip().casefold() for p in live.patients.values() if p.email}
-    reads: dict[str, Callable[[Exchange], list[Patient]]] = {}
+    reads: dict[str, Callable[[], list[Patient]]] = {}
     for spec in desired.studies:
         if spec.state != "present" or not spec.patients:
             continue
@@ -199,22 +195,13 @@ def _unknown_patient_reads(
             if ref.email is not None and ref.email.strip().casefold() not in emails:
                 reads.setdefault(
                     f"email:{ref.email.strip().casefold()}",
-                    partial(_lookup_email, ref.email.strip()),
+                    partial(lookup_patients, exchange, ref.email.strip()),
                 )
             elif ref.id is not None and ref.id not in live.patients:
-                reads.setdefault(f"id:{ref.id}", partial(_lookup_id, ref.id))
+                reads.setdefault(f"id:{ref.id}", partial(_patient_by_id, exchange, ref.id))
     return reads
 
 
-def _lookup_email(email: str, exchange: Exchange) -> list[Patient]:
-    path = f"{API}/patients/global_lookup"
-    data = exchange.get(path, {"email": email})
-    return parse.patients(data, f"GET {path}")
-
-
-def _lookup_id(patient_id: int, exchange: Exchange) -> list[Patient]:
-    path = f"{API}/patients/{patient_id}"
-    try:
-        return [parse.patient(exchange.get(path), f"GET {path}")]
-    except (NotFound, PermissionDenied):
-        return []
+def _patient_by_id(exchange: Exchange, patient_id: int) -> list[Patient]:
+    found = read_patient(exchange, patient_id)
+    return [found] if found is not None else []
