@@ -19,7 +19,7 @@ from jhe_sync.errors import (
     ConfigError,
     JheSyncError,
 )
-from jhe_sync.plan.change import SafetyPolicy
+from jhe_sync.plan.plan import SafetyPolicy
 
 if TYPE_CHECKING:
     from jhe_sync.workflow import Context

@@ -29,9 +29,8 @@ from jhe_sync.errors import (
     ConfigError,
     SafetyRefusal,
 )
-from jhe_sync.plan.change import SafetyPolicy
 from jhe_sync.plan.diff import is_unlisted_study_key
-from jhe_sync.plan.plan import Plan
+from jhe_sync.plan.plan import Plan, SafetyPolicy
 from jhe_sync.spec.models import Desired
 
 

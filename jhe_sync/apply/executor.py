@@ -45,10 +45,10 @@ from jhe_sync.exchange.read import (
     read_organization_studies,
     read_study_fields,
 )
-from jhe_sync.plan.change import Call, Change, ChangeKind, SafetyPolicy
+from jhe_sync.plan.change import Call, Change
 from jhe_sync.plan.diff import fields_differing
-from jhe_sync.plan.plan import Plan
-from jhe_sync.resources import API, PATIENTS, link_of_change
+from jhe_sync.plan.plan import Plan, SafetyPolicy
+from jhe_sync.resources import API, PATIENTS, ChangeKind, link_of_change
 
 log = logging.getLogger("jhe_sync.apply")
 

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from enum import Enum
 
 from jhe_sync.errors import ApplyError
-from jhe_sync.plan.change import Change, ChangeKind
+from jhe_sync.plan.change import Change
 from jhe_sync.plan.render.wording import describe, plural
+from jhe_sync.resources import ChangeKind
 
 
 class Outcome(Enum):

@@ -93,6 +93,35 @@ class Change:
             return len(self.patients)
         return 1 if self.kind.is_link else 0
 
+    def to_dict(self) -> dict[str, Any]:
+        """The change in a plan's json form, with the call it makes."""
+        impact = self.impact
+        return {
+            "kind": self.kind.value,
+            "study_key": self.study_key,
+            "study_id": self.study_id,
+            "study_name": self.study_name,
+            "organization_id": self.organization_id,
+            "destructive": self.destructive,
+            "protected": self.protected,
+            "fields": [{"name": f.name, "before": f.before, "after": f.after} for f in self.fields],
+            "link_id": self.link_id,
+            "link_label": self.link_label,
+            "patients": [
+                {"id": p.id, "label": p.label, "consented": p.consented} for p in self.patients
+            ],
+            "impact": None
+            if impact is None
+            else {
+                "enrolled": impact.enrolled,
+                "consented": impact.consented,
+                "consents": impact.consents,
+                "complete": impact.complete,
+            },
+            "reason": self.reason,
+            "call": self.call().to_dict(),
+        }
+
     def call(self) -> Call:
         """The request this change makes (enrollments: the whole, unchunked list)."""
         study = str(self.study_id) if self.study_id is not None else "{study_id}"
@@ -138,19 +167,3 @@ class Warning_:
 
     study_key: str
     message: str
-
-
-@dataclass(frozen=True)
-class SafetyPolicy:
-    """What the user allowed. Defaults refuse every destructive change."""
-
-    allow_destroy_all: bool = False
-    allow_destroy_keys: frozenset[str] = frozenset()
-    max_destroy: int = 10
-    """Most destructive changes (patients unenrolled count one each) in one plan."""
-    max_destroy_fraction: float = 0.25
-    """Most share of the managed links and studies that one plan may destroy."""
-    ignore_threshold: bool = False
-
-    def allows(self, study_key: str) -> bool:
-        return self.allow_destroy_all or study_key in self.allow_destroy_keys

@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from jhe_sync.live import Live, Study
-from jhe_sync.plan.change import Change, ChangeKind, FieldChange, PatientTarget, UnmanagedStudy
+from jhe_sync.plan.change import Change, FieldChange, PatientTarget, UnmanagedStudy
 from jhe_sync.plan.plan import Plan
 from jhe_sync.plan.resolve import Ref, Resolved, ResolvedStudy, live_link_set
-from jhe_sync.resources import CLIENTS, DATA_SOURCES, LINKS, SCOPES, Link
+from jhe_sync.resources import CLIENTS, DATA_SOURCES, LINKS, SCOPES, ChangeKind, Link
 
 STUDY_FIELDS = ("name", "description", "icon_url")
 

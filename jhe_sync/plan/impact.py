@@ -20,10 +20,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from jhe_sync.live import Live
-from jhe_sync.plan.change import Change, ChangeKind, Impact, PatientTarget
+from jhe_sync.plan.change import Change, Impact, PatientTarget
 from jhe_sync.plan.plan import Plan
 from jhe_sync.plan.resolve import live_link_set
-from jhe_sync.resources import PATIENTS
+from jhe_sync.resources import PATIENTS, ChangeKind
 
 IMPACT_KINDS = frozenset({ChangeKind.DELETE_STUDY, ChangeKind.REMOVE_SCOPE})
 """Changes whose impact counts the study's enrolled patients and their consents."""

@@ -1,4 +1,14 @@
-"""A Plan: pure data, stable order, its own counts, dict form and safety check."""
+"""A Plan: pure data, stable order, its own counts, dict form and safety check.
+
+The safety check is the Plan's (``refusals``, ``raise_if_unsafe``), with what the user
+allowed (``SafetyPolicy``) beside it. Deleting a study, unenrolling a patient and
+removing a scope request, data source or client destroy consent records or stop data
+collection. Each such change is refused unless the user allowed it; a ``protect:
+true`` study refuses it whatever the flags; and a threshold refuses a plan that
+destroys too much at once (a spec file that lost half its content by mistake looks
+exactly like that). Every reason names the change and the flag that would allow it,
+so one run shows everything to decide.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +16,34 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from jhe_sync.plan.change import Change, ChangeKind, SafetyPolicy, UnmanagedStudy, Warning_
+from jhe_sync.errors import SafetyRefusal
+from jhe_sync.plan.change import Change, UnmanagedStudy, Warning_
+from jhe_sync.plan.render.wording import describe, patients_text, plural
+from jhe_sync.resources import ChangeKind
 
 PLAN_FORMAT_VERSION = 1
+
+SHARE_FLOOR = 10
+"""The destroy share applies only from this many managed objects: in a tiny estate one
+deletion is a large share, and ``max_destroy`` already bounds it."""
+
+IGNORE_THRESHOLD_FLAG = "--ignore-destroy-threshold"
+
+
+@dataclass(frozen=True)
+class SafetyPolicy:
+    """What the user allowed. Defaults refuse every destructive change."""
+
+    allow_destroy_all: bool = False
+    allow_destroy_keys: frozenset[str] = frozenset()
+    max_destroy: int = 10
+    """Most destructive changes (patients unenrolled count one each) in one plan."""
+    max_destroy_fraction: float = 0.25
+    """Most share of the managed links and studies that one plan may destroy."""
+    ignore_threshold: bool = False
+
+    def allows(self, study_key: str) -> bool:
+        return self.allow_destroy_all or study_key in self.allow_destroy_keys
 
 
 @dataclass(frozen=True)
@@ -88,21 +123,40 @@ class Plan:
 
     def refusals(self, policy: SafetyPolicy) -> list[str]:
         """Every reason the safeguards refuse this plan; empty when it may be applied."""
-        from jhe_sync.plan.safety import refusals
-
         return refusals(self, policy)
 
     def raise_if_unsafe(self, policy: SafetyPolicy) -> None:
-        from jhe_sync.errors import SafetyRefusal
-
         reasons = self.refusals(policy)
         if reasons:
             raise SafetyRefusal(reasons)
 
     def to_dict(self) -> dict[str, Any]:
-        from jhe_sync.plan.serialize import plan_to_dict
-
-        return plan_to_dict(self)
+        """The json form (the ``--format json`` output, without refusals; see
+        ``specs/plan.schema.json``): keys in a fixed order, changes in plan order."""
+        counts = self.counts
+        return {
+            "format_version": PLAN_FORMAT_VERSION,
+            "summary": {
+                "create": counts.create,
+                "update": counts.update,
+                "destroy": counts.destroy,
+                "links_add": counts.links_add,
+                "links_remove": counts.links_remove,
+                "changes": len(self.changes),
+                "destructive_changes": len(self.destructive_changes()),
+                "text": counts.summary() if self.changes else "No changes.",
+            },
+            "changes": [change.to_dict() for change in self.changes],
+            "warnings": [{"study_key": w.study_key, "message": w.message} for w in self.warnings],
+            "unmanaged": [
+                {"id": u.id, "name": u.name, "organization_id": u.organization_id}
+                for u in self.unmanaged
+            ],
+            "managed_objects": self.managed_objects,
+            "spec_digest": self.spec_digest,
+            "fingerprints": dict(sorted(self.fingerprints.items())),
+            "organization_names": {str(k): v for k, v in sorted(self.organization_names.items())},
+        }
 
     def filtered(self, keys: Iterable[str]) -> Plan:
         """The same plan limited to some study keys (``--target``)."""
@@ -116,3 +170,73 @@ class Plan:
             fingerprints=self.fingerprints,
             organization_names=self.organization_names,
         )
+
+
+# -- the safeguards --------------------------------------------------------------------
+
+
+def refusals(plan: Plan, policy: SafetyPolicy) -> list[str]:
+    """Every reason the safeguards refuse ``plan`` under ``policy``; empty if none."""
+    reasons = [
+        reason
+        for change in plan.destructive_changes()
+        if (reason := change_refusal(change, policy)) is not None
+    ]
+    if not policy.ignore_threshold:
+        reasons += threshold_refusals(plan, policy)
+    return reasons
+
+
+def destroyed_objects(plan: Plan) -> int:
+    """How many objects the plan destroys: each study or link, each unenrolled patient."""
+    return sum(
+        len(change.patients) if change.kind is ChangeKind.UNENROLL else 1
+        for change in plan.destructive_changes()
+    )
+
+
+def change_refusal(change: Change, policy: SafetyPolicy) -> str | None:
+    """Why one destructive change is refused, or None when it is allowed."""
+    what = f'study "{change.study_key}": {_refused_change(change)}'
+    if change.protected:
+        return (
+            f"{what}: the study is protected (protect: true), so it is never deleted and loses "
+            "no links, whatever the flags; remove protect: true from its spec first"
+        )
+    if policy.allows(change.study_key):
+        return None
+    return (
+        f"{what}: destructive; allow it with --allow-destroy {change.study_key} "
+        "(this study) or --allow-destroy (all)"
+    )
+
+
+def _refused_change(change: Change) -> str:
+    """The change in words; an unenrollment names only the patients who consented."""
+    if change.kind is not ChangeKind.UNENROLL:
+        return describe(change)
+    text = f"unenroll {plural(len(change.patients), 'patient')}"
+    consented = [p for p in change.patients if p.consented]
+    if consented:
+        text += f", {len(consented)} who consented: {patients_text(consented)}"
+    return text
+
+
+def threshold_refusals(plan: Plan, policy: SafetyPolicy) -> list[str]:
+    """A plan destroying more than ``max_destroy`` objects, or too large a share of them."""
+    count = destroyed_objects(plan)
+    reasons = []
+    if count > policy.max_destroy:
+        reasons.append(
+            f"the plan destroys {plural(count, 'object')} (studies, links, and each unenrolled "
+            f"patient), more than the limit of {policy.max_destroy} (--max-destroy); check the "
+            f"spec lost nothing by mistake, then raise --max-destroy or pass {IGNORE_THRESHOLD_FLAG}"
+        )
+    managed = plan.managed_objects
+    if managed >= SHARE_FLOOR and count > policy.max_destroy_fraction * managed:
+        reasons.append(
+            f"the plan destroys {count} of the {managed} managed studies and links "
+            f"({count / managed:.0%}), more than the {policy.max_destroy_fraction:.0%} allowed; "
+            f"check the spec lost nothing by mistake, then pass {IGNORE_THRESHOLD_FLAG}"
+        )
+    return reasons

@@ -14,10 +14,10 @@ from collections import defaultdict
 from jhe_sync.errors import PreflightError, Problem
 from jhe_sync.identity.lookup import organization_path
 from jhe_sync.live import Live
-from jhe_sync.plan.change import ChangeKind, Warning_
+from jhe_sync.plan.change import Warning_
 from jhe_sync.plan.plan import Plan
 from jhe_sync.plan.resolve import Resolved, ResolvedStudy, live_link_set, study_path
-from jhe_sync.resources import DATA_SOURCES, PATIENTS
+from jhe_sync.resources import DATA_SOURCES, PATIENTS, ChangeKind
 
 WRITE_ROLES = frozenset({"manager", "member", "super_user"})
 """Roles that may write studies in an organization (``super_user``: a superuser)."""

@@ -1,4 +1,5 @@
-"""The json form of a Plan, and saved plan files (``jhe-sync plan --out FILE``).
+"""Reading the json form of a Plan back (``Plan.to_dict`` writes it), and saved plan
+files (``jhe-sync plan --out FILE``).
 
 The json form is versioned (``format_version``) and documented in
 ``specs/plan.schema.json`` and ``specs/PLAN_FORMAT.md``. Keys come in a fixed order
@@ -20,7 +21,6 @@ from typing import IO, Any, TypeVar
 from jhe_sync.errors import PlanFileError, TamperedPlanError
 from jhe_sync.plan.change import (
     Change,
-    ChangeKind,
     FieldChange,
     Impact,
     PatientTarget,
@@ -28,67 +28,11 @@ from jhe_sync.plan.change import (
     Warning_,
 )
 from jhe_sync.plan.plan import PLAN_FORMAT_VERSION, Plan
+from jhe_sync.resources import ChangeKind
 
 DIGEST_PREFIX = "sha256:"
 
 T = TypeVar("T")
-
-
-def plan_to_dict(plan: Plan) -> dict[str, Any]:
-    """The json form of a plan (the ``--format json`` output, without refusals)."""
-    counts = plan.counts
-    return {
-        "format_version": PLAN_FORMAT_VERSION,
-        "summary": {
-            "create": counts.create,
-            "update": counts.update,
-            "destroy": counts.destroy,
-            "links_add": counts.links_add,
-            "links_remove": counts.links_remove,
-            "changes": len(plan.changes),
-            "destructive_changes": len(plan.destructive_changes()),
-            "text": counts.summary() if plan.changes else "No changes.",
-        },
-        "changes": [change_to_dict(change) for change in plan.changes],
-        "warnings": [{"study_key": w.study_key, "message": w.message} for w in plan.warnings],
-        "unmanaged": [
-            {"id": u.id, "name": u.name, "organization_id": u.organization_id}
-            for u in plan.unmanaged
-        ],
-        "managed_objects": plan.managed_objects,
-        "spec_digest": plan.spec_digest,
-        "fingerprints": dict(sorted(plan.fingerprints.items())),
-        "organization_names": {str(k): v for k, v in sorted(plan.organization_names.items())},
-    }
-
-
-def change_to_dict(change: Change) -> dict[str, Any]:
-    impact = change.impact
-    return {
-        "kind": change.kind.value,
-        "study_key": change.study_key,
-        "study_id": change.study_id,
-        "study_name": change.study_name,
-        "organization_id": change.organization_id,
-        "destructive": change.destructive,
-        "protected": change.protected,
-        "fields": [{"name": f.name, "before": f.before, "after": f.after} for f in change.fields],
-        "link_id": change.link_id,
-        "link_label": change.link_label,
-        "patients": [
-            {"id": p.id, "label": p.label, "consented": p.consented} for p in change.patients
-        ],
-        "impact": None
-        if impact is None
-        else {
-            "enrolled": impact.enrolled,
-            "consented": impact.consented,
-            "consents": impact.consents,
-            "complete": impact.complete,
-        },
-        "reason": change.reason,
-        "call": change.call().to_dict(),
-    }
 
 
 def plan_from_dict(data: Mapping[str, Any]) -> Plan:
@@ -209,7 +153,7 @@ def content_digest(data: Mapping[str, Any]) -> str:
 
 def save_plan(plan: Plan, stream: IO[str]) -> None:
     """Write a saved plan: the json form, the spec digest, the fingerprints and a digest."""
-    data = plan_to_dict(plan)
+    data = plan.to_dict()
     data["digest"] = content_digest(data)
     stream.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 

@@ -6,8 +6,7 @@ from typing import Any
 
 from jhe_sync.exchange.client import Exchange
 from jhe_sync.plan.build import build_plan
-from jhe_sync.plan.change import SafetyPolicy
-from jhe_sync.plan.plan import Plan
+from jhe_sync.plan.plan import Plan, SafetyPolicy
 from jhe_sync.snapshot import read_live
 from jhe_sync.spec.models import Desired, PatientRef, StudySpec
 

@@ -11,8 +11,9 @@ from apply.helpers import desired, plan_for, study
 from jhe_sync.apply import apply_plan
 from jhe_sync.errors import EXIT_REFUSED, SafetyRefusal
 from jhe_sync.exchange.client import Exchange
-from jhe_sync.plan.change import Change, ChangeKind, PatientTarget, SafetyPolicy
-from jhe_sync.plan.plan import Plan
+from jhe_sync.plan.change import Change, PatientTarget
+from jhe_sync.plan.plan import Plan, SafetyPolicy
+from jhe_sync.resources import ChangeKind
 from jhe_sync.spec.models import OrganizationSettings, PatientRef
 
 Connect = Callable[..., Exchange]

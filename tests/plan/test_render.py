@@ -14,11 +14,11 @@ import pytest
 
 from jhe_sync.live import Patient
 from jhe_sync.plan.build import build_plan
-from jhe_sync.plan.change import Change, ChangeKind, SafetyPolicy
-from jhe_sync.plan.plan import Plan
+from jhe_sync.plan.change import Change
+from jhe_sync.plan.plan import Plan, SafetyPolicy
 from jhe_sync.plan.render.formats import FORMATS, RenderOptions, render
 from jhe_sync.plan.render.markdown import GITHUB_COMMENT_LIMIT
-from jhe_sync.plan.serialize import plan_to_dict
+from jhe_sync.resources import ChangeKind
 
 from .conftest import (
     HYPERTENSION_DESCRIPTION,
@@ -171,7 +171,7 @@ def test_markdown_code_blocks_use_a_fence_longer_than_any_backticks_inside():
 
 
 def test_json_is_the_plans_json_form(sample):
-    assert json.loads(rendered(sample, "json")) == plan_to_dict(sample)
+    assert json.loads(rendered(sample, "json")) == sample.to_dict()
 
 
 def test_every_format_has_a_renderer():

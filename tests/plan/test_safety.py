@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from jhe_sync.errors import EXIT_REFUSED, SafetyRefusal
-from jhe_sync.plan.change import Change, ChangeKind, PatientTarget, SafetyPolicy
-from jhe_sync.plan.plan import Plan
-from jhe_sync.plan.safety import SHARE_FLOOR, destroyed_objects, refusals
+from jhe_sync.plan.change import Change, PatientTarget
+from jhe_sync.plan.plan import SHARE_FLOOR, Plan, SafetyPolicy, destroyed_objects, refusals
+from jhe_sync.resources import ChangeKind
 
 LENIENT = {"max_destroy": 1000, "max_destroy_fraction": 1.0}
 """Thresholds out of the way, to look at the per-change rules alone."""

@@ -12,7 +12,7 @@ from jhe_sync.errors import PlanFileError, TamperedPlanError
 from jhe_sync.plan.build import build_plan
 from jhe_sync.plan.change import ChangeKind
 from jhe_sync.plan.plan import PLAN_FORMAT_VERSION, Plan
-from jhe_sync.plan.serialize import load_plan, plan_from_dict, plan_to_dict, save_plan
+from jhe_sync.plan.serialize import load_plan, plan_from_dict, save_plan
 
 from .conftest import sample_desired, sample_live
 from .schema_check import errors
@@ -32,7 +32,7 @@ def saved(plan: Plan) -> str:
 
 
 def test_the_json_form_round_trips_exactly(plan):
-    assert plan_from_dict(json.loads(json.dumps(plan_to_dict(plan)))) == plan
+    assert plan_from_dict(json.loads(json.dumps(plan.to_dict()))) == plan
 
 
 def test_a_saved_plan_loads_as_the_same_plan(plan):
@@ -40,7 +40,7 @@ def test_a_saved_plan_loads_as_the_same_plan(plan):
 
 
 def test_the_json_form_fits_the_published_schema(plan):
-    assert errors(plan_to_dict(plan), SCHEMA) == []
+    assert errors(plan.to_dict(), SCHEMA) == []
 
 
 def test_a_saved_plan_fits_the_published_schema(plan):
@@ -55,7 +55,7 @@ def test_the_schema_knows_every_change_kind_and_the_format_version():
 
 
 def test_the_schema_check_catches_a_key_the_schema_does_not_document(plan):
-    document = plan_to_dict(plan) | {"surprise": 1}
+    document = plan.to_dict() | {"surprise": 1}
 
     assert errors(document, SCHEMA) == ["$: unexpected key 'surprise'"]
 
@@ -133,7 +133,7 @@ def test_a_file_error_names_the_file(tmp_path):
 
 
 def test_a_plan_with_a_wrong_field_type_is_a_clear_error(plan):
-    document = plan_to_dict(plan)
+    document = plan.to_dict()
     document["changes"][0]["study_id"] = "30001"
 
     with pytest.raises(PlanFileError, match=r"changes\[0\]: 'study_id' has the wrong type \(str\)"):
@@ -141,7 +141,7 @@ def test_a_plan_with_a_wrong_field_type_is_a_clear_error(plan):
 
 
 def test_a_recorded_call_that_differs_from_the_change_is_refused(plan):
-    document = plan_to_dict(plan)
+    document = plan.to_dict()
     document["changes"][0]["call"]["path"] = "/api/v1/studies/1"
 
     with pytest.raises(PlanFileError, match="recorded call differs"):

@@ -17,7 +17,6 @@ from typing import IO
 from jhe_sync.plan.plan import Plan
 from jhe_sync.plan.render.markdown import MARKDOWN_BUDGET, render_markdown
 from jhe_sync.plan.render.text import render_text
-from jhe_sync.plan.serialize import plan_to_dict
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,7 @@ class RenderOptions:
 
 def render_json(plan: Plan, stream: IO[str], refusals: tuple[str, ...] | None = None) -> None:
     """Write the plan's json form; ``refusals`` is added when the safeguards were checked."""
-    document = plan_to_dict(plan)
+    document = plan.to_dict()
     if refusals is not None:
         document["refusals"] = list(refusals)
     stream.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")

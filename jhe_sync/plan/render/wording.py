@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from jhe_sync.plan.change import Change, ChangeKind, Impact, PatientTarget
-from jhe_sync.resources import link_of_change
+from jhe_sync.plan.change import Change, Impact, PatientTarget
+from jhe_sync.resources import ChangeKind, link_of_change
 
 
 def symbol(change: Change) -> str:
