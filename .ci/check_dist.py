@@ -39,9 +39,11 @@ SDIST_FILES = (
     "README.md",
     LICENSE_FILE,
     "CHANGELOG.md",
+    ".pre-commit-hooks.yaml",
 )
-SDIST_DIRS = ("tests", "specs", "examples")
-"""What rebuilding the sdist, running its tests and reading its docs need."""
+SDIST_DIRS = ("tests", "specs", "examples", ".ci", ".github/workflows")
+"""What rebuilding the sdist, running its tests (which read the hook file, the release
+workflow and .ci/check_dist.py) and reading its docs need."""
 
 _REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 _EXTRA_MARKER = re.compile(r";.*\bextra\s*==")
