@@ -22,18 +22,6 @@ from estate import ORGANIZATIONS, TEMPLATES, Estate, Study
 STUDIES_PER_FILE = 50
 TIMESTAMP = "2026-12-01T09:00:00.000000Z"
 
-FOREIGN_KEY_INDEXES = (
-    ("core_patientorganization", "organization_id"),
-    ("core_studypatient", "patient_id"),
-    ("core_studypatientscopeconsent", "study_patient_id"),
-    ("core_patientidentifier", "patient_id"),
-    ("core_study", "organization_id"),
-)
-"""Indexes Django creates for these foreign keys on the real server (every ForeignKey
-gets one) and the emulator's schema lacks; without them an estate of 100,000
-enrollments makes the emulator scan whole tables on each consent read."""
-
-
 # -- spec files ----------------------------------------------------------------------
 
 
@@ -94,8 +82,6 @@ def write_database(live: Estate, path: Path, consented_share: int = 2) -> None:
     try:
         conn.execute("BEGIN")
         _insert_estate(conn, live, consented_share)
-        for table, column in FOREIGN_KEY_INDEXES:
-            conn.execute(f"CREATE INDEX IF NOT EXISTS bench_{table}_{column} ON {table} ({column})")
         _advance_sequences(conn)
         conn.execute("COMMIT")
         conn.execute("ANALYZE")
@@ -104,17 +90,11 @@ def write_database(live: Estate, path: Path, consented_share: int = 2) -> None:
 
 
 def _insert_estate(conn: sqlite3.Connection, live: Estate, consented_share: int) -> None:
-    (position,) = conn.execute(
-        "SELECT COALESCE(MAX(list_position), 0) FROM core_jheuser"
-    ).fetchone()
     next_id = _Ids(conn)
     conn.executemany(
-        "INSERT INTO core_jheuser (id, email, first_name, last_name, user_type, is_superuser, "
-        "list_position) VALUES (?, ?, 'Bench', ?, 'patient', 0, ?)",
-        [
-            (p.user_id, p.email, f"Patient{p.id}", position + n + 1)
-            for n, p in enumerate(live.patients)
-        ],
+        "INSERT INTO core_jheuser (id, email, first_name, last_name, user_type, is_superuser) "
+        "VALUES (?, ?, 'Bench', ?, 'patient', 0)",
+        [(p.user_id, p.email, f"Patient{p.id}") for p in live.patients],
     )
     conn.executemany(
         "INSERT INTO core_patient (id, jhe_user_id, name_family, name_given, birth_date, "

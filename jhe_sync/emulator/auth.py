@@ -34,14 +34,15 @@ class Principal:
 
     user_id: int
     email: str
-    user_type: str
+    user_type: str | None
     is_superuser: bool
     practitioner_id: int | None
     patient_id: int | None
 
     @property
     def is_practitioner(self) -> bool:
-        return self.user_type == "practitioner"
+        """``JheUser.is_practitioner()``: the user type says so, or a practitioner profile does."""
+        return self.user_type == "practitioner" or self.practitioner_id is not None
 
 
 def load_principal(store: Store, user_id: int) -> Principal:

@@ -51,6 +51,21 @@ class Store:
         ).fetchone()[0]
         return value
 
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Django's ``transaction.atomic()``: if the block raises, its writes are undone,
+        except the ids it spent (PostgreSQL's sequences are outside transactions)."""
+        self.conn.execute("SAVEPOINT atomic")
+        try:
+            yield
+        except BaseException:
+            spent = self.conn.execute("SELECT last_value, name FROM sequence").fetchall()
+            self.conn.execute("ROLLBACK TO atomic")
+            self.conn.executemany("UPDATE sequence SET last_value = ? WHERE name = ?", spent)
+            self.conn.execute("RELEASE atomic")
+            raise
+        self.conn.execute("RELEASE atomic")
+
     def insert(self, table: str, values: dict[str, Any]) -> int:
         """INSERT a row with the next id of its sequence, as PostgreSQL's serial does."""
         row_id = self.nextval(table)

@@ -64,6 +64,15 @@ def field_errors(errors: dict[str, str]) -> ApiError:
     return ApiError(400, {name: [message] for name, message in errors.items()})
 
 
+def object_pk(value: Any) -> int:
+    """The id of a ``{pk}`` URL as DRF's ``get_object`` converts it: a non-number is a
+    plain 404 (DRF's ``get_object_or_404`` turns the ValueError into ``Not found.``)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise not_found("Not found.") from None
+
+
 def to_pk(value: Any) -> int | None:
     """Convert an id as Django's integer fields do before querying.
 

@@ -2,7 +2,7 @@
 
 SQLite enforces the constraints (the emulator never checks by hand what the database
 would refuse); this module only turns SQLite's terse message into the exception value
-the real server's 500 page shows (091, 093, 103, 114, 115, 129, 130, 132, 164).
+the real server's 500 page shows (091, 093, 103, 114, 115, 129, 130, 132, 164, 465, 473).
 """
 
 from __future__ import annotations
@@ -107,6 +107,26 @@ STUDY_PATIENT = LinkTable(
 )
 
 
+PRACTITIONER_ORGANIZATION = LinkTable(
+    "core_practitionerorganization",
+    ("id", "organization_id", "practitioner_id", "role"),
+    "core_practitionerorganization_unique_practitioner_id_organization_id",
+    ("practitioner_id", "organization_id"),
+    (
+        ForeignKey(
+            "organization_id",
+            "core_practitionerorg_organization_id_c8b5bcd2_fk_core_orga",
+            "core_organization",
+        ),
+        ForeignKey(
+            "practitioner_id",
+            f"core_practitionerorg_practitioner_id_{_UNRECORDED}_fk_core_prac",
+            "core_practitioner",
+        ),
+    ),
+)
+
+
 def insert_link(store: Store, table: LinkTable, values: dict[str, Any]) -> int:
     """INSERT one link row, spending a sequence value first as PostgreSQL does.
 
@@ -124,6 +144,19 @@ def insert_link(store: Store, table: LinkTable, values: dict[str, Any]) -> int:
     except sqlite3.IntegrityError as error:
         raise _as_postgres(store, table, row, str(error)) from None
     return row_id
+
+
+def update_link(store: Store, table: LinkTable, row_id: int, values: dict[str, Any]) -> None:
+    """UPDATE one link row; a violated constraint becomes the server's IntegrityError 500 (465)."""
+    assignments = ", ".join(f"{column} = ?" for column in values)
+    try:
+        store.conn.execute(
+            f"UPDATE {table.name} SET {assignments} WHERE id = ?", [*values.values(), row_id]
+        )
+    except sqlite3.IntegrityError as error:
+        current = store.one(f"SELECT * FROM {table.name} WHERE id = ?", (row_id,))
+        assert current is not None
+        raise _as_postgres(store, table, {**dict(current), **values}, str(error)) from None
 
 
 def _sql_literal(value: Any) -> str:

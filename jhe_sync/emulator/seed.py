@@ -298,9 +298,9 @@ USERS: list[SeedUser] = [
     ),
 ]
 
-# The recorded server lists users in PostgreSQL's physical order (an unordered query):
-# 014 and 015 show admin, tom, mark first. The rest of this order is not recorded.
-USER_LIST_ORDER = [10001, 10005, 10008, 10002, 10003, 10004, 10006, 10007, 10009, 10010, 10011]
+# Not recorded: when the seed wrote organizations and practitioners (their lastUpdated)
+ORGANIZATIONS_UPDATED = "2026-11-24T18:35:53.902114Z"
+PRACTITIONERS_UPDATED = "2026-11-24T18:35:54.012377Z"
 
 # manager_mary's practitioner API client, as recorded (008, 138)
 MARY_API_CLIENT_CREATED = "2026-11-24T18:36:05.337155Z"
@@ -499,8 +499,12 @@ def _describe(user: SeedUser) -> str:
 def seed_database(conn: sqlite3.Connection) -> None:
     """Insert the reference data and set every id sequence to continue after it."""
     conn.executemany(
-        "INSERT INTO core_organization (id, name, type, part_of_id) VALUES (?, ?, ?, ?)",
-        ORGANIZATIONS,
+        "INSERT INTO core_organization (id, name, type, part_of_id, last_updated, heap_position) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (*organization, ORGANIZATIONS_UPDATED, position)
+            for position, organization in enumerate(ORGANIZATIONS, start=1)
+        ],
     )
     conn.executemany(
         "INSERT INTO core_codeableconcept (id, coding_system, coding_code, text) VALUES (?, ?, ?, ?)",
@@ -564,8 +568,8 @@ def _seed_users(conn: sqlite3.Connection) -> None:
     membership_id = 0
     for user in USERS:
         conn.execute(
-            "INSERT INTO core_jheuser (id, email, first_name, last_name, user_type, is_superuser, "
-            "list_position) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO core_jheuser (id, email, first_name, last_name, user_type, is_superuser) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
             (
                 user.id,
                 user.email,
@@ -573,7 +577,6 @@ def _seed_users(conn: sqlite3.Connection) -> None:
                 user.last_name,
                 "patient" if user.patient else "practitioner",
                 int(user.is_superuser),
-                USER_LIST_ORDER.index(user.id) + 1,
             ),
         )
         for key, value in user.settings.items():
@@ -582,9 +585,15 @@ def _seed_users(conn: sqlite3.Connection) -> None:
                 (user.id, key, value),
             )
         if user.practitioner_id is not None:
+            # The superuser's practitioner is made bare by a signal (450: no names, 80001);
+            # the others copy the user's names, and its empty identifier (469).
+            names = (
+                (None, None, None) if user.is_superuser else ("", user.last_name, user.first_name)
+            )
             conn.execute(
-                "INSERT INTO core_practitioner (id, jhe_user_id) VALUES (?, ?)",
-                (user.practitioner_id, user.id),
+                "INSERT INTO core_practitioner (id, jhe_user_id, identifier, name_family, name_given, "
+                "last_updated) VALUES (?, ?, ?, ?, ?, ?)",
+                (user.practitioner_id, user.id, *names, PRACTITIONERS_UPDATED),
             )
             for link, org, role in user.roles:
                 conn.execute(

@@ -35,6 +35,27 @@ def organization_brief(row: Row) -> dict[str, Any]:
     return {"id": row["id"], "name": row["name"], "type": row["type"]}
 
 
+def organization_model(row: Row) -> dict[str, Any]:
+    """An organization nested (depth 1) in a practitioner link: every column (461)."""
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "type": row["type"],
+        "lastUpdated": row["last_updated"],
+        "partOf": row["part_of_id"],
+    }
+
+
+def organizations_of(store: Store, link_table: str, column: str, owner_id: int) -> list[Row]:
+    """A patient's or practitioner's organizations, as the server's unordered join lists
+    them: in the order PostgreSQL keeps the organization rows (483)."""
+    return store.all(
+        f"SELECT o.* FROM {link_table} l JOIN core_organization o ON o.id = l.organization_id "
+        f"WHERE l.{column} = ? ORDER BY o.heap_position",
+        (owner_id,),
+    )
+
+
 def _organization_row(store: Store, organization_id: int) -> Row:
     row = store.one("SELECT * FROM core_organization WHERE id = ?", (organization_id,))
     assert row is not None
@@ -153,11 +174,7 @@ def patient(store: Store, row: Row) -> dict[str, Any]:
         "SELECT id, system, value FROM core_patientidentifier WHERE patient_id = ? ORDER BY id",
         (row["id"],),
     )
-    organizations = store.all(
-        "SELECT o.* FROM core_patientorganization po JOIN core_organization o ON o.id = po.organization_id "
-        "WHERE po.patient_id = ? ORDER BY po.id",
-        (row["id"],),
-    )
+    organizations = organizations_of(store, "core_patientorganization", "patient_id", row["id"])
     email = store.scalar("SELECT email FROM core_jheuser WHERE id = ?", (row["jhe_user_id"],))
     return {
         "id": row["id"],
@@ -176,10 +193,7 @@ def patient(store: Store, row: Row) -> dict[str, Any]:
 
 def patient_model(store: Store, row: Row) -> dict[str, Any]:
     """A patient nested (depth 1) in an enrollment: model fields, no email (162)."""
-    organizations = store.all(
-        "SELECT organization_id FROM core_patientorganization WHERE patient_id = ? ORDER BY id",
-        (row["id"],),
-    )
+    organizations = organizations_of(store, "core_patientorganization", "patient_id", row["id"])
     return {
         "id": row["id"],
         "nameFamily": row["name_family"],
@@ -188,8 +202,66 @@ def patient_model(store: Store, row: Row) -> dict[str, Any]:
         "telecomPhone": row["telecom_phone"],
         "lastUpdated": row["last_updated"],
         "jheUser": row["jhe_user_id"],
-        "organizations": [o[0] for o in organizations],
+        "organizations": [o["id"] for o in organizations],
     }
+
+
+def practitioner(store: Store, row: Row) -> dict[str, Any]:
+    """The PractitionerSerializer shape (450): email and organizations, no roles."""
+    email = store.scalar("SELECT email FROM core_jheuser WHERE id = ?", (row["jhe_user_id"],))
+    organizations = organizations_of(
+        store, "core_practitionerorganization", "practitioner_id", row["id"]
+    )
+    return {
+        "id": row["id"],
+        "jheUserId": row["jhe_user_id"],
+        "nameFamily": row["name_family"],
+        "nameGiven": row["name_given"],
+        "telecomEmail": email,
+        "organizations": [organization(o, None) for o in organizations],
+    }
+
+
+def practitioner_model(store: Store, row: Row) -> dict[str, Any]:
+    """A practitioner nested (depth 1) in a link: columns, settings, organization ids (461)."""
+    organizations = organizations_of(
+        store, "core_practitionerorganization", "practitioner_id", row["id"]
+    )
+    return {
+        "id": row["id"],
+        "identifier": row["identifier"],
+        "nameFamily": row["name_family"],
+        "nameGiven": row["name_given"],
+        "lastUpdated": row["last_updated"],
+        "settings": settings(store, row["jhe_user_id"]),
+        "jheUser": row["jhe_user_id"],
+        "organizations": [o["id"] for o in organizations],
+    }
+
+
+def practitioner_link(store: Store, row: Row) -> dict[str, Any]:
+    """A PractitionerOrganization at depth 1, as ``POST /organizations/{id}/user`` answers (461)."""
+    organization_row = _organization_row(store, row["organization_id"])
+    practitioner_row = store.one(
+        "SELECT * FROM core_practitioner WHERE id = ?", (row["practitioner_id"],)
+    )
+    assert practitioner_row is not None
+    return {
+        "id": row["id"],
+        "organization": organization_model(organization_row),
+        "practitioner": practitioner_model(store, practitioner_row),
+        "role": row["role"],
+    }
+
+
+# JheUserSerializer without a user: the initial value of each writable field (448)
+BLANK_USER: dict[str, Any] = {
+    "email": "",
+    "firstName": "",
+    "lastName": "",
+    "userType": None,
+    "isSuperuser": False,
+}
 
 
 def user(store: Store, row: Row) -> dict[str, Any]:
@@ -213,16 +285,21 @@ _SETTING_KEYS = (
 )
 
 
-def profile(store: Store, row: Row) -> dict[str, Any]:
-    """``/users/profile``: the user plus the settings that GETs quietly change (012, 140)."""
+def settings(store: Store, user_id: int) -> dict[str, Any]:
+    """A practitioner's settings, that some GETs quietly change (012, 140)."""
     stored = {
         s["key"]: s["value"]
         for s in store.all(
-            "SELECT key, value FROM core_jhesetting_user WHERE user_id = ?", (row["id"],)
+            "SELECT key, value FROM core_jhesetting_user WHERE user_id = ?", (user_id,)
         )
     }
+    return {camel: stored[key] for key, camel in _SETTING_KEYS if key in stored}
+
+
+def profile(store: Store, row: Row) -> dict[str, Any]:
+    """``/users/profile``: the user plus its settings."""
     shaped = user(store, row)
-    shaped["settings"] = {camel: stored[key] for key, camel in _SETTING_KEYS if key in stored}
+    shaped["settings"] = settings(store, row["id"])
     return shaped
 
 

@@ -26,3 +26,21 @@ def client_for(app: EmulatorApp, client_id: str = "manager_mary") -> httpx.Clien
 
 def scope_ids(client: httpx.Client, path: str = SCOPES_30001) -> list[int]:
     return [link["scopeCode"]["id"] for link in client.get(path).json()]
+
+
+def create_organization(client: httpx.Client, name: str, part_of: int | None) -> int:
+    """A new organization's id (type ``team``), created as ``client``'s user."""
+    body: dict[str, object] = {"name": name, "type": "team"}
+    if part_of is not None:
+        body["part_of"] = part_of
+    response = client.post("/api/v1/organizations", json=body)
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def create_study(client: httpx.Client, organization: int, name: str = "study") -> int:
+    response = client.post(
+        "/api/v1/studies", json={"name": name, "description": "d", "organization": organization}
+    )
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])

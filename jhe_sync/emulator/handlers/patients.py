@@ -1,17 +1,28 @@
-"""``/patients``: list, create, detail, ``global_lookup``, and ``/patients/{id}/consents``.
+"""``/patients``: list, create, detail, ``global_lookup``, ``global_add_organization`` and
+removal from an organization (``DELETE /patients/{id}?organization_id=``).
 
 As recorded: the list holds the patients who share an organization with the caller
 (143); any practitioner reads any patient's details (148) and looks anyone up by email
-(150); consents need a shared organization (152). Create errors are a bare JSON list
-of strings (154, 155).
+(150, 490). Create errors are a bare JSON list of strings (154, 155, 485, 486).
+Membership:
+
+- ``global_add_organization`` checks no permission at all: a viewer adds a patient to
+  another manager's organization, a patient adds himself (500, 501);
+- ``DELETE`` takes manager or member in ``organization_id`` (the permission reads the
+  query parameter, so without it a 403 for everyone but a superuser, 505, 506), removes
+  the patient from that organization with their enrollments and consents in its
+  studies, and deletes the patient and its user only when no membership is left
+  (508-521), which makes a patient in no organization deletable from any (518).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from typing import Any
 
-from jhe_sync.emulator import shapes
+from jhe_sync.emulator import fields, shapes
+from jhe_sync.emulator.accounts import delete_user_if_unused, find_or_create_user
 from jhe_sync.emulator.context import Ctx, now_iso, save_setting
 from jhe_sync.emulator.db import Row
 from jhe_sync.emulator.errors import (
@@ -19,17 +30,28 @@ from jhe_sync.emulator.errors import (
     ServerError,
     does_not_exist,
     not_found,
+    object_pk,
     permission_denied,
     to_pk,
 )
-from jhe_sync.emulator.http import Response, get, json_response, require
+from jhe_sync.emulator.http import Response, empty_response, get, json_response
 from jhe_sync.emulator.pagination import paginate
-from jhe_sync.emulator.permissions import can_manage_patients_in, require_practitioner, role_in
+from jhe_sync.emulator.permissions import can_manage_patients_in, require_practitioner
 
 _NO_PATIENT = "No Patient matches the given query."
-_EMAIL_REQUIRED = "Email is required to create a patient."
+_NOT_AUTHORIZED = "Current User does not have authorization to access this Patient."
 _CONFLICT = (
     "Could not save the patient because of a data conflict. Please check the values and try again."
+)
+# the keyword arguments ``Patient(**request.data)`` accepts (its fields, and the
+# ``organization_id`` its constructor takes out)
+_PATIENT_FIELDS = (
+    "jhe_user_id",
+    "name_family",
+    "name_given",
+    "birth_date",
+    "telecom_phone",
+    "organization_id",
 )
 
 
@@ -71,70 +93,122 @@ def list_patients(ctx: Ctx) -> Response:
 
 
 def create_patient(ctx: Ctx) -> Response:
-    """201 with the new patient; the user is found by email or created first."""
+    """201 with the new patient; the user is found by email or created first (in one
+    transaction: a failure undoes both, the ids stay spent, 485-489)."""
     data = ctx.request.data
-    if not ctx.principal.is_superuser:
-        organization_id = to_pk(get(data, "organization_id"))
-        if not can_manage_patients_in(ctx.store, ctx.principal, organization_id):
-            raise permission_denied()
-    email = get(data, "telecom_email")
+    if not ctx.principal.is_superuser and not can_manage_patients_in(
+        ctx.store, ctx.principal, to_pk(get(data, "organization_id"))
+    ):
+        raise permission_denied()
+    email = fields.stripped(get(data, "telecom_email"))
     if not email:
-        raise ApiError(400, [_EMAIL_REQUIRED])
-    user_id = ctx.store.scalar("SELECT id FROM core_jheuser WHERE email = ?", (email,))
-    if user_id is None:
-        position = ctx.store.scalar("SELECT COALESCE(MAX(list_position), 0) + 1 FROM core_jheuser")
-        user_id = ctx.store.insert(
-            "core_jheuser", {"email": email, "user_type": "patient", "list_position": position}
-        )
-    patient_id = ctx.store.nextval("core_patient")
+        raise ApiError(400, ["Email is required to create a patient."])
+    if not fields.is_email(email):
+        raise ApiError(400, ["Enter a valid email address."])
+    birth_date = get(data, "birth_date")
+    if birth_date and not _is_date(birth_date):
+        raise ApiError(400, ["Enter a valid birth date (YYYY-MM-DD)."])
+    values = {key: value for key, value in data.items() if key != "telecom_email"}
+    identifiers = values.pop("identifiers", None)
+    for item in identifiers or []:
+        system, value = get(item, "system"), get(item, "value")
+        if system and value and _identifier_taken(ctx, system, value):
+            raise ApiError(
+                400,
+                [f"The external identifier {system}|{value} is already in use by another patient."],
+            )
     try:
-        ctx.store.run(
-            "INSERT INTO core_patient (id, jhe_user_id, name_family, name_given, birth_date, telecom_phone, "
-            "last_updated) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                patient_id,
-                user_id,
-                get(data, "name_family"),
-                get(data, "name_given"),
-                get(data, "birth_date"),
-                get(data, "telecom_phone"),
-                now_iso(),
-            ),
-        )
+        with ctx.store.atomic():
+            values["jhe_user_id"] = find_or_create_user(ctx.store, email)
+            unexpected = [key for key in values if key not in _PATIENT_FIELDS]
+            if unexpected:
+                names = ", ".join(repr(key) for key in unexpected)
+                raise ServerError(
+                    "TypeError", f"Patient() got unexpected keyword arguments: {names}"
+                )
+            patient_id = _insert_patient(ctx, values)
+            if identifiers is not None:
+                _add_identifiers(ctx, patient_id, identifiers)
     except sqlite3.IntegrityError:
         raise ApiError(400, [_CONFLICT]) from None
-    organization_id = to_pk(get(data, "organization_id"))
-    if organization_id is not None:
+    return json_response(201, shapes.patient(ctx.store, patient_row(ctx, patient_id)))
+
+
+def _is_date(value: Any) -> bool:
+    try:
+        dt.datetime.strptime(value, "%Y-%m-%d")
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _identifier_taken(ctx: Ctx, system: Any, value: Any) -> bool:
+    return (
+        ctx.store.one(
+            "SELECT 1 FROM core_patientidentifier WHERE system = ? AND value = ?", (system, value)
+        )
+        is not None
+    )
+
+
+def _insert_patient(ctx: Ctx, values: dict[str, Any]) -> int:
+    """The patient row (an id spent even if it fails), then its membership if one is named."""
+    patient_id = ctx.store.nextval("core_patient")
+    ctx.store.conn.execute(
+        "INSERT INTO core_patient (id, jhe_user_id, name_family, name_given, birth_date, "
+        "telecom_phone, last_updated) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            patient_id,
+            values["jhe_user_id"],
+            values.get("name_family"),
+            values.get("name_given"),
+            values.get("birth_date") or None,
+            values.get("telecom_phone"),
+            now_iso(),
+        ),
+    )
+    organization_id = to_pk(values.get("organization_id"))
+    if organization_id:
         ctx.store.insert(
             "core_patientorganization",
             {"patient_id": patient_id, "organization_id": organization_id},
         )
-    for item in get(data, "identifiers") or []:
-        if (
-            isinstance(item, dict)
-            and item.get("system") is not None
-            and item.get("value") is not None
-        ):
+    return patient_id
+
+
+def _add_identifiers(ctx: Ctx, patient_id: int, identifiers: Any) -> None:
+    for item in identifiers:
+        system, value = get(item, "system"), get(item, "value")
+        if system is not None and value is not None:
             ctx.store.insert(
                 "core_patientidentifier",
-                {"patient_id": patient_id, "system": item["system"], "value": item["value"]},
+                {"patient_id": patient_id, "system": system, "value": value},
             )
-    return json_response(201, shapes.patient(ctx.store, _patient_row(ctx, patient_id)))
 
 
-def _patient_row(ctx: Ctx, patient_id: int | None) -> Row:
+def patient_row(ctx: Ctx, patient_id: int | None) -> Row:
     row = ctx.store.one("SELECT * FROM core_patient WHERE id = ?", (patient_id,))
     if row is None:
         raise not_found(_NO_PATIENT)
     return row
 
 
+def _detail_patient(ctx: Ctx) -> Row:
+    """The patient of the URL as the detail views get it: any practitioner may (148), a
+    patient user only themselves."""
+    if not ctx.principal.is_practitioner:
+        try:
+            patient_id = int(ctx.param("pk"))
+        except ValueError as error:
+            raise ServerError("ValueError", str(error)) from None
+        if ctx.principal.patient_id != patient_id:
+            raise permission_denied(_NOT_AUTHORIZED)
+        return patient_row(ctx, patient_id)
+    return patient_row(ctx, object_pk(ctx.param("pk")))
+
+
 def get_patient(ctx: Ctx) -> Response:
-    """Any practitioner may read any patient (148); a patient user only themselves."""
-    patient_id = to_pk(ctx.param("pk"))
-    if not ctx.principal.is_practitioner and ctx.principal.patient_id != patient_id:
-        raise permission_denied("Current User does not have authorization to access this Patient.")
-    return json_response(200, shapes.patient(ctx.store, _patient_row(ctx, patient_id)))
+    return json_response(200, shapes.patient(ctx.store, _detail_patient(ctx)))
 
 
 def global_lookup(ctx: Ctx) -> Response:
@@ -149,167 +223,63 @@ def global_lookup(ctx: Ctx) -> Response:
     return json_response(200, [shapes.patient(ctx.store, r) for r in rows])
 
 
-# -- consents ---------------------------------------------------------------------------
-
-
-def _shares_organization(ctx: Ctx, patient_id: int, organization_id: int | None = None) -> bool:
-    sql = (
-        "SELECT 1 FROM core_patientorganization pa JOIN core_practitionerorganization po "
-        "ON po.organization_id = pa.organization_id WHERE pa.patient_id = ? AND po.practitioner_id = ?"
-    )
-    params: list[Any] = [patient_id, ctx.principal.practitioner_id]
-    if organization_id is not None:
-        sql += " AND pa.organization_id = ?"
-        params.append(organization_id)
-    return ctx.store.one(sql, params) is not None
-
-
-def _consents_patient(ctx: Ctx) -> Row:
-    try:
-        patient_id = int(ctx.param("pk"))
-    except ValueError as error:
-        raise ServerError("ValueError", str(error)) from None
-    if not ctx.principal.is_practitioner and ctx.principal.patient_id != patient_id:
-        raise permission_denied("The Patient does not match the current patient user.")
-    return _patient_row(ctx, patient_id)
-
-
-def get_consents(ctx: Ctx) -> Response:
-    """The patient, their consented scopes, and their studies with and without consents (151)."""
-    patient = _consents_patient(ctx)
-    if ctx.principal.is_practitioner and not _shares_organization(ctx, patient["id"]):
-        raise permission_denied("This Practitioner not authorized to access this Patient")
-    store = ctx.store
-    consolidated = store.all(
-        "SELECT DISTINCT c.* FROM core_studypatientscopeconsent sc "
-        "JOIN core_studypatient sp ON sp.id = sc.study_patient_id "
-        "JOIN core_codeableconcept c ON c.id = sc.scope_code_id "
-        "WHERE sp.patient_id = ? AND sc.consented = 1 ORDER BY c.id",
-        (patient["id"],),
-    )
-    enrollments = store.all(
-        "SELECT sp.id AS study_patient_id, s.* FROM core_studypatient sp JOIN core_study s ON s.id = sp.study_id "
-        "WHERE sp.patient_id = ? ORDER BY s.id",
-        (patient["id"],),
-    )
-    pending, consented = [], []
-    for study in enrollments:
-        unanswered = store.all(
-            "SELECT c.* FROM core_studyscoperequest r JOIN core_codeableconcept c ON c.id = r.scope_code_id "
-            "WHERE r.study_id = ? AND r.scope_code_id NOT IN (SELECT scope_code_id FROM "
-            "core_studypatientscopeconsent WHERE study_patient_id = ?) ORDER BY r.id",
-            (study["id"], study["study_patient_id"]),
-        )
-        answers = store.all(
-            "SELECT c.*, sc.consented, sc.consented_time FROM core_studypatientscopeconsent sc "
-            "JOIN core_codeableconcept c ON c.id = sc.scope_code_id WHERE sc.study_patient_id = ? ORDER BY sc.id",
-            (study["study_patient_id"],),
-        )
-        if unanswered:
-            shaped = _consent_study(ctx, study)
-            shaped["pendingScopeConsents"] = [
-                {"code": shapes.scope_code(c), "consented": None, "consentedTime": None}
-                for c in unanswered
-            ]
-            pending.append(shaped)
-        if answers:
-            shaped = _consent_study(ctx, study)
-            shaped["scopeConsents"] = [
-                {
-                    "code": shapes.scope_code(a),
-                    "consented": None if a["consented"] is None else bool(a["consented"]),
-                    "consentedTime": a["consented_time"],
-                }
-                for a in answers
-            ]
-            consented.append(shaped)
-    return json_response(
-        200,
-        {
-            "patient": shapes.patient(store, patient),
-            "consolidatedConsentedScopes": [shapes.scope_code(c) for c in consolidated],
-            "studiesPendingConsent": pending,
-            "studies": consented,
-        },
-    )
-
-
-def _consent_study(ctx: Ctx, study: Row) -> dict[str, Any]:
+def global_add_organization(ctx: Ctx) -> Response:
+    """Add the patient to ``organization_id`` (a query parameter): 200 with the patient."""
+    organization_id = ctx.request.query.get("organization_id")
+    if not organization_id:
+        raise ApiError(400, ["organizationId parameter required"])
+    patient = _detail_patient(ctx)
     organization = ctx.store.one(
-        "SELECT * FROM core_organization WHERE id = ?", (study["organization_id"],)
+        "SELECT id FROM core_organization WHERE id = ?", (to_pk(organization_id),)
     )
-    assert organization is not None
-    sources = ctx.store.all(
-        "SELECT d.* FROM core_studydatasource l JOIN core_datasource d ON d.id = l.data_source_id "
-        "WHERE l.study_id = ? ORDER BY l.id",
-        (study["id"],),
+    if organization is None:
+        raise does_not_exist("Organization")
+    member = ctx.store.one(
+        "SELECT 1 FROM core_patientorganization WHERE patient_id = ? AND organization_id = ?",
+        (patient["id"], organization["id"]),
     )
-    return {
-        "id": study["id"],
-        "name": study["name"],
-        "description": study["description"],
-        "organization": shapes.organization_brief(organization),
-        "dataSources": [
-            shapes.data_source(d, shapes.supported_scopes(ctx.store, d["id"])) for d in sources
-        ],
-    }
+    if member is not None:
+        raise ApiError(400, ["This patient is already a member of this organization."])
+    ctx.store.insert(
+        "core_patientorganization",
+        {"patient_id": patient["id"], "organization_id": organization["id"]},
+    )
+    return json_response(200, shapes.patient(ctx.store, patient))
 
 
-def add_consents(ctx: Ctx) -> Response:
-    """Record consents; a practitioner needs manager or member in the study's organization (183)."""
-    patient = _consents_patient(ctx)
-    principal = ctx.principal
-    is_self = principal.patient_id == patient["id"]
-    created = []
-    consented_time = now_iso()
-    for study_consent in require(ctx.request.data, "study_scope_consents"):
-        study_patient = ctx.store.one(
-            "SELECT sp.*, s.organization_id FROM core_studypatient sp JOIN core_study s ON s.id = sp.study_id "
-            "WHERE sp.study_id = ? AND sp.patient_id = ? ORDER BY sp.id",
-            (to_pk(require(study_consent, "study_id")), patient["id"]),
-        )
-        if not principal.is_superuser and not is_self:
-            if not principal.is_practitioner:
-                raise permission_denied("Only Patient users can update their own consents.")
-            if study_patient is None:
-                raise ServerError("AttributeError", "'NoneType' object has no attribute 'study'")
-            if not _shares_organization(ctx, patient["id"], study_patient["organization_id"]):
-                raise permission_denied("Practitioner doesn't have right now for patient.")
-            if role_in(ctx.store, principal, study_patient["organization_id"]) not in (
-                "manager",
-                "member",
-            ):
-                raise permission_denied("Practitioner role is not valid.")
-        for scope_consent in require(study_consent, "scope_consents"):
-            code = ctx.store.one(
-                "SELECT * FROM core_codeableconcept WHERE coding_system = ? AND coding_code = ?",
-                (require(scope_consent, "coding_system"), require(scope_consent, "coding_code")),
-            )
-            if code is None:
-                raise does_not_exist("CodeableConcept")
-            if study_patient is None:
-                raise ServerError("AttributeError", "'NoneType' object has no attribute 'id'")
-            consented = require(scope_consent, "consented")
-            consent_id = ctx.store.insert(
-                "core_studypatientscopeconsent",
-                {
-                    "study_patient_id": study_patient["id"],
-                    "scope_code_id": code["id"],
-                    "consented": None if consented is None else int(bool(consented)),
-                    "consented_time": consented_time,
-                },
-            )
-            created.append(
-                {
-                    "id": consent_id,
-                    "studyPatient": {
-                        "id": study_patient["id"],
-                        "study": study_patient["study_id"],
-                        "patient": study_patient["patient_id"],
-                    },
-                    "scopeCode": shapes.scope_code(code),
-                    "consented": None if consented is None else bool(consented),
-                    "consentedTime": consented_time,
-                }
-            )
-    return json_response(201, {"studyScopeConsents": created})
+def delete_patient(ctx: Ctx) -> Response:
+    """204: out of ``organization_id`` and its studies; gone if that was the last membership."""
+    raw = ctx.request.query.get("organization_id")
+    organization_id = to_pk(raw) if raw else None
+    if not ctx.principal.is_superuser and not can_manage_patients_in(
+        ctx.store, ctx.principal, organization_id
+    ):
+        raise permission_denied()
+    if organization_id is None:
+        raise ApiError(400, {"detail": "organizationId required"})
+    patient = _detail_patient(ctx)
+    store = ctx.store
+    store.run(
+        "DELETE FROM core_patientorganization WHERE patient_id = ? AND organization_id = ?",
+        (patient["id"], organization_id),
+    )
+    in_organization = (
+        "SELECT sp.id FROM core_studypatient sp JOIN core_study s ON s.id = sp.study_id "
+        "WHERE sp.patient_id = ? AND s.organization_id = ?"
+    )
+    store.run(
+        f"DELETE FROM core_studypatientscopeconsent WHERE study_patient_id IN ({in_organization})",
+        (patient["id"], organization_id),
+    )
+    store.run(
+        f"DELETE FROM core_studypatient WHERE id IN ({in_organization})",
+        (patient["id"], organization_id),
+    )
+    left = store.one(
+        "SELECT 1 FROM core_patientorganization WHERE patient_id = ?", (patient["id"],)
+    )
+    if left is None:
+        with store.atomic():
+            store.run("DELETE FROM core_patient WHERE id = ?", (patient["id"],))
+            delete_user_if_unused(store, patient["jhe_user_id"])
+    return empty_response(204)

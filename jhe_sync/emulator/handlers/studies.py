@@ -10,17 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from jhe_sync.emulator import shapes
+from jhe_sync.emulator import fields, shapes
 from jhe_sync.emulator.context import Ctx, now_iso, save_setting
 from jhe_sync.emulator.db import Row
-from jhe_sync.emulator.errors import ApiError, permission_denied, to_pk
+from jhe_sync.emulator.errors import permission_denied, to_pk
 from jhe_sync.emulator.http import Response, empty_response, get, json_response
 from jhe_sync.emulator.pagination import paginate
 from jhe_sync.emulator.permissions import can_manage_studies_in, require_practitioner, role_in
 
 NOT_AUTHORIZED_FOR_STUDY = "Current User does not have authorization to access this Study."
 
-_REQUIRED = "This field is required."
+_COLUMNS = {"organization": "organization_id"}  # serializer field -> column
 
 
 def list_studies(ctx: Ctx) -> Response:
@@ -92,80 +92,31 @@ def _check_write_permission(ctx: Ctx) -> int | None:
 
 def _validate(ctx: Ctx, *, partial: bool) -> dict[str, Any]:
     """StudySerializer's validation: the cleaned fields, or its 400 field dict."""
-    data = ctx.request.data
-    if not isinstance(data, dict):
-        raise ApiError(
-            400, {"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}
-        )
-    cleaned: dict[str, Any] = {}
-    errors: dict[str, list[str]] = {}
-    for name in ("name", "description"):
-        if name not in data:
-            if not partial:
-                errors[name] = [_REQUIRED]
-            continue
-        message, value = _char_field(data[name], allow_null=False)
-        if message:
-            errors[name] = [message]
-        else:
-            cleaned[name] = value
-    if "organization" in data:
-        message, organization_id = _organization_field(ctx, data["organization"])
-        if message:
-            errors["organization"] = [message]
-        else:
-            cleaned["organization_id"] = organization_id
-    elif not partial:
-        errors["organization"] = [_REQUIRED]
-    if "icon_url" in data:
-        message, value = _char_field(data["icon_url"], allow_null=True, allow_blank=True)
-        if message:
-            errors["icon_url"] = [message]
-        else:
-            cleaned["icon_url"] = value
-    if errors:
-        raise ApiError(400, errors)
-    return cleaned
-
-
-def _char_field(
-    value: Any, *, allow_null: bool, allow_blank: bool = False
-) -> tuple[str | None, Any]:
-    if value is None:
-        return (None, None) if allow_null else ("This field may not be null.", None)
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        return "Not a valid string.", None
-    text = str(value).strip()
-    if not text and not allow_blank:
-        return "This field may not be blank.", None
-    return None, text
-
-
-def _organization_field(ctx: Ctx, value: Any) -> tuple[str | None, int | None]:
-    if value is None:
-        return "This field may not be null.", None
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        return f"Incorrect type. Expected pk value, received {type(value).__name__}.", None
-    try:
-        organization_id = int(value)
-    except ValueError:
-        return f"Incorrect type. Expected pk value, received {type(value).__name__}.", None
-    if ctx.store.one("SELECT 1 FROM core_organization WHERE id = ?", (organization_id,)) is None:
-        return f'Invalid pk "{value}" - object does not exist.', None
-    return None, organization_id
+    return fields.validate(
+        ctx.request.data,
+        [
+            fields.Field("name", fields.char(), required=True),
+            fields.Field("description", fields.char(), required=True),
+            fields.Field(
+                "organization", fields.primary_key(ctx.store, "core_organization"), required=True
+            ),
+            fields.Field("icon_url", fields.char(allow_null=True, allow_blank=True)),
+        ],
+        partial=partial,
+    )
 
 
 def create_study(ctx: Ctx) -> Response:
     """201 with the write shape (organization as an id), no Location header (056)."""
     _check_create_permission(ctx)
-    fields = _validate(ctx, partial=False)
+    cleaned = _validate(ctx, partial=False)
     study_id = ctx.store.insert(
         "core_study",
         {
-            "name": fields["name"],
-            "description": fields["description"],
-            "organization_id": fields["organization_id"],
-            "icon_url": fields.get("icon_url"),
+            "name": cleaned["name"],
+            "description": cleaned["description"],
+            "organization_id": cleaned["organization"],
+            "icon_url": cleaned.get("icon_url"),
             "last_updated": now_iso(),
         },
     )
@@ -178,12 +129,13 @@ def update_study(ctx: Ctx, *, partial: bool) -> Response:
     """PATCH (partial) or PUT (name, description and organization required, 082)."""
     study_id = _check_write_permission(ctx)
     row = _authorized(ctx, study_id if study_id is not None else to_pk(ctx.param("pk")))
-    fields = _validate(ctx, partial=partial)
+    cleaned = _validate(ctx, partial=partial)
+    columns = {_COLUMNS.get(name, name): value for name, value in cleaned.items()}
     # saved even when nothing changed (078), so last_updated moves like Django's auto_now
-    assignments = "".join(f"{column} = ?, " for column in fields)
+    assignments = "".join(f"{column} = ?, " for column in columns)
     ctx.store.run(
         f"UPDATE core_study SET {assignments}last_updated = ? WHERE id = ?",
-        [*fields.values(), now_iso(), row["id"]],
+        [*columns.values(), now_iso(), row["id"]],
     )
     updated = _study_row(ctx, row["id"])
     assert updated is not None
