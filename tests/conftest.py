@@ -19,8 +19,14 @@ from typing import Any
 
 import pytest
 
+# the contract tests' summary line (their hooks must live here, the conftest that
+# pytest-xdist's controller loads)
+from contract.summary import pytest_runtest_logreport, pytest_terminal_summary
+
 from jhe_sync.exchange.client import Exchange
 from jhe_sync.local import local_exchange
+
+__all__ = ["pytest_runtest_logreport", "pytest_terminal_summary"]
 
 WSGIApp = Callable[..., Iterable[bytes]]
 

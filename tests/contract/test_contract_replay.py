@@ -1,10 +1,13 @@
-"""Every recorded exchange with the real server, replayed against one fresh emulator.
+"""Every recorded exchange with the real server, replayed against a fresh emulator per series.
 
-The recordings were made in file order against one database, so later ones depend on
-earlier ones (study 30006 is created in 056 and used until 177). They are replayed in
-that order against a single emulator; a test run for one recording alone first replays
-the ones before it. Each test asserts the emulator answers its recording alike (see
-``recordings.compare_response``).
+Each series (``recordings.SERIES``) was recorded in file order against one freshly
+seeded server, so later files depend on earlier ones (study 30006 is created in 056 and
+used until 177), and the two series reuse the same new ids (study 30006 again in 440).
+Each series is therefore replayed in its order against an emulator of its own; a test
+run for one recording alone first replays the ones before it in its series. Each test
+asserts the emulator answers its recording alike (see ``recordings.compare_response``);
+a recording the emulator cannot answer alike is in ``SKIPPED``, with the reason, and
+each series must match at least ``MINIMUM_SCORE`` of its recordings.
 """
 
 from __future__ import annotations
@@ -17,21 +20,36 @@ from typing import Any
 import httpx
 import pytest
 
-from contract.recordings import CONTRACT_DIR, compare_response, load, recording_files
+from contract.recordings import (
+    SERIES,
+    SHARED_DIR,
+    Series,
+    compare_response,
+    load,
+    require_recordings,
+)
 from jhe_sync.emulator import SEED_PASSWORD, EmulatorApp, create_app
 
-if not CONTRACT_DIR.is_dir():
-    pytest.skip(f"no recordings at {CONTRACT_DIR}", allow_module_level=True)
+require_recordings()
 
 # The real server's address when recording: ``next``/``previous`` links carry it.
 RECORDED_BASE_URL = "http://127.0.0.1:8000"
 
+MINIMUM_SCORE = 0.95
+
+# recording (its path under ``SHARED_DIR``) -> why the emulator is not held to it
 SKIPPED = {
-    "900-debug-off-error-pages.json": (
+    "jhe-contract/900-debug-off-error-pages.json": (
         "a second server with DEBUG off, summarised as a list of exchanges without full "
         "requests; the emulator's error pages are the DEBUG-on kind the other recordings show"
     ),
 }
+
+
+def recording_id(path: Path) -> str:
+    """A recording's name in test ids and in ``SKIPPED``: its path under ``SHARED_DIR``."""
+    return path.relative_to(SHARED_DIR).as_posix()
+
 
 # ``as_user`` -> the seeded user's API client
 CLIENT_OF = {
@@ -45,7 +63,7 @@ CLIENT_OF = {
 
 
 class Replay:
-    """One emulator and the recordings replayed against it so far, in order."""
+    """One fresh emulator and the recordings of one series replayed against it so far."""
 
     def __init__(self, files: list[Path]) -> None:
         self.files = files
@@ -63,7 +81,7 @@ class Replay:
     def answer(self, path: Path) -> httpx.Response:
         """The emulator's answer to one recording, replaying the earlier ones first."""
         for earlier in self.files[: self.files.index(path) + 1]:
-            if earlier.name not in self.answers and earlier.name not in SKIPPED:
+            if earlier.name not in self.answers and recording_id(earlier) not in SKIPPED:
                 self.answers[earlier.name] = self._send(load(earlier))
         return self.answers[path.name]
 
@@ -165,20 +183,51 @@ CREDENTIALS: dict[str, Callable[[Replay, dict[str, str], Options], None]] = {
     "users-profile-with-leaked-token": _stolen_token,
 }
 
-FILES = recording_files()
+CASES = [(series, path) for series in SERIES for path in series.files()]
 
 
 @pytest.fixture(scope="module")
-def replay() -> Iterator[Replay]:
-    replay = Replay(FILES)
-    yield replay
-    replay.close()
+def replays() -> Iterator[dict[str, Replay]]:
+    """A fresh emulator per series, made when its first recording is replayed."""
+    made: dict[str, Replay] = {}
+    yield made
+    for replay in made.values():
+        replay.close()
 
 
-@pytest.mark.parametrize("path", FILES, ids=[f.name for f in FILES])
-def test_the_emulator_answers_like_the_recorded_server(replay: Replay, path: Path) -> None:
-    if path.name in SKIPPED:
-        pytest.skip(SKIPPED[path.name])
+@pytest.mark.parametrize(
+    ("series", "path"), CASES, ids=[recording_id(path) for _series, path in CASES]
+)
+def test_the_emulator_answers_like_the_recorded_server(
+    replays: dict[str, Replay], series: Series, path: Path
+) -> None:
+    if recording_id(path) in SKIPPED:
+        pytest.skip(SKIPPED[recording_id(path)])
+    if series.name not in replays:
+        replays[series.name] = Replay(series.files())
     recording = load(path)
-    problems = compare_response(recording, replay.answer(path))
-    assert not problems, f"{path.name}:\n  " + "\n  ".join(str(p) for p in problems)
+    problems = compare_response(recording, replays[series.name].answer(path))
+    assert not problems, f"{recording_id(path)}:\n  " + "\n  ".join(str(p) for p in problems)
+
+
+@pytest.mark.parametrize("series", SERIES, ids=[series.name for series in SERIES])
+def test_every_recording_of_the_series_is_there(series: Series) -> None:
+    assert len(series.files()) == series.recordings, (
+        f"{series.folder} holds {len(series.files())} recordings, {series.recordings} expected: "
+        "a partial copy of the recordings"
+    )
+
+
+@pytest.mark.parametrize("series", SERIES, ids=[series.name for series in SERIES])
+def test_each_series_is_held_to_at_least_95_percent_of_its_recordings(series: Series) -> None:
+    skipped = [path for path in series.files() if recording_id(path) in SKIPPED]
+    held = len(series.files()) - len(skipped)
+    assert held >= MINIMUM_SCORE * len(series.files()), (
+        f"{series.name}: {len(skipped)} of {len(series.files())} recordings skipped"
+    )
+
+
+def test_every_skip_names_a_recording_and_a_reason() -> None:
+    recorded = {recording_id(path) for _series, path in CASES}
+    assert set(SKIPPED) <= recorded
+    assert all(reason.strip() for reason in SKIPPED.values())

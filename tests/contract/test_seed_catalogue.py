@@ -12,11 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from contract.recordings import CONTRACT_DIR, load
+from contract.recordings import CONTRACT_DIR, load, require_recordings
 from jhe_sync.emulator import EmulatorApp, create_app
 
-if not CONTRACT_DIR.is_dir():
-    pytest.skip(f"no recordings at {CONTRACT_DIR}", allow_module_level=True)
+require_recordings()
 
 Facts = Callable[[Any], Any]
 
