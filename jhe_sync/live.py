@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
+from types import MappingProxyType
 
 
 @dataclass(frozen=True)
@@ -109,25 +111,34 @@ class ScopeConsent:
     consented: bool | None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Live:
-    """One snapshot of the exchange, as far as the spec needs it."""
+    """One snapshot of the exchange, as far as the spec needs it: immutable, like its
+    records. A read that adds to a snapshot returns a new one (``dataclasses.replace``);
+    each mapping is read-only (a ``MappingProxyType`` over the dict it was given, which
+    the code that built it does not keep)."""
 
     caller: Caller
-    organizations: dict[int, Organization] = field(default_factory=dict)
-    scopes: dict[int, ScopeCode] = field(default_factory=dict)
-    data_sources: dict[int, DataSource] = field(default_factory=dict)
-    clients: dict[int, Client] = field(default_factory=dict)
-    studies: dict[int, Study] = field(default_factory=dict)
+    organizations: Mapping[int, Organization] = field(default_factory=dict)
+    scopes: Mapping[int, ScopeCode] = field(default_factory=dict)
+    data_sources: Mapping[int, DataSource] = field(default_factory=dict)
+    clients: Mapping[int, Client] = field(default_factory=dict)
+    studies: Mapping[int, Study] = field(default_factory=dict)
     """Studies of the organizations the spec touches, by id."""
-    links: dict[int, StudyLinks] = field(default_factory=dict)
+    links: Mapping[int, StudyLinks] = field(default_factory=dict)
     """Links of the studies that a spec entry may match, by study id."""
-    patients: dict[int, Patient] = field(default_factory=dict)
+    patients: Mapping[int, Patient] = field(default_factory=dict)
     """Patients needed to resolve the spec's references and to show impact."""
-    consents: dict[int, tuple[ScopeConsent, ...]] = field(default_factory=dict)
+    consents: Mapping[int, tuple[ScopeConsent, ...]] = field(default_factory=dict)
     """Consents by patient id, for the patients destructive changes touch."""
     read_organization_ids: frozenset[int] = frozenset()
     """The organizations whose studies were listed (others are simply not known)."""
+
+    def __post_init__(self) -> None:
+        for name in _MAPPINGS:
+            value = getattr(self, name)
+            if not isinstance(value, MappingProxyType):
+                object.__setattr__(self, name, MappingProxyType(value))
 
     def study_fingerprint(self, study_id: int) -> str:
         """A digest of everything read about one study; a saved plan records it."""
@@ -145,6 +156,9 @@ class Live:
             (s.id, s.name) for s in self.studies.values() if s.organization_id == organization_id
         )
         return _digest(listed)
+
+
+_MAPPINGS = tuple(f.name for f in fields(Live) if f.name not in ("caller", "read_organization_ids"))
 
 
 def _links_dict(links: StudyLinks | None) -> dict[str, list[int] | None] | None:

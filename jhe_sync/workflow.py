@@ -107,23 +107,20 @@ def exchange_from(options: dict[str, Any]) -> Iterator[Any]:
 
 
 def make_plan(exchange: Any, desired: Desired, parallelism: int) -> Plan:
-    """Read what the spec needs and diff; then read what the impact of destruction needs
-    (enrollments of studies to delete, consents of the patients touched) and add it."""
+    """Read what the spec needs, then plan in one pass: the plan has the snapshot stage
+    read what the impact of destruction needs (enrollments of studies to delete,
+    consents of the patients touched) before it computes the impact, once."""
+    from functools import partial
+
     from jhe_sync.plan.build import build_plan
-    from jhe_sync.plan.impact import consent_reads_needed, enrollment_reads_needed, with_impact
     from jhe_sync.snapshot import read_consents, read_enrollment_sets, read_live
 
-    live = read_live(exchange, desired, parallelism=parallelism)
-    plan = build_plan(desired, live)
-    studies = enrollment_reads_needed(plan, live)
-    if studies:
-        read_enrollment_sets(exchange, live, studies, parallelism=parallelism)
-    patients = consent_reads_needed(plan, live)
-    if patients:
-        read_consents(exchange, live, patients, parallelism=parallelism)
-    if studies or patients:
-        plan = with_impact(plan, live)
-    return plan
+    return build_plan(
+        desired,
+        read_live(exchange, desired, parallelism=parallelism),
+        read_enrollments=partial(read_enrollment_sets, exchange, parallelism=parallelism),
+        read_consents=partial(read_consents, exchange, parallelism=parallelism),
+    )
 
 
 def render(

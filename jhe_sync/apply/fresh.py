@@ -69,8 +69,7 @@ def _study_is_unchanged(exchange: Exchange, study_id: int, digest: str) -> bool:
     if study is None:
         return False
     # The fingerprint of a study with no link read holds StudyLinks() rather than None.
-    live.links[study_id] = StudyLinks()
-    if live.study_fingerprint(study_id) == digest:
+    if replace(live, links={study_id: StudyLinks()}).study_fingerprint(study_id) == digest:
         return True
     # The checks already run concurrently, so each reads its own sets one after another.
     everything = read_link_sets(exchange, {study_id: LINKS}, parallelism=1).links[study_id]
@@ -80,8 +79,8 @@ def _study_is_unchanged(exchange: Exchange, study_id: int, digest: str) -> bool:
             for bit, link in enumerate(LINKS)
             if mask & (1 << bit)
         }
-        live.links[study_id] = replace(StudyLinks(), **chosen)
-        if live.study_fingerprint(study_id) == digest:
+        links = {study_id: replace(StudyLinks(), **chosen)}
+        if replace(live, links=links).study_fingerprint(study_id) == digest:
             return True
     return False
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import difflib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from jhe_sync.errors import Unresolved
@@ -161,7 +161,7 @@ class ScopeFinder:
     Codes match exactly first, then ignoring case; display text always ignores case.
     """
 
-    scopes: dict[int, ScopeCode]
+    scopes: Mapping[int, ScopeCode]
     _codes: dict[str, list[int]] = field(init=False)
     _folded_codes: dict[str, list[int]] = field(init=False)
     _texts: dict[str, list[int]] = field(init=False)

@@ -131,7 +131,9 @@ def study_status(
     studies = [study for study in (loc.study for loc in located) if study is not None]
     link_sets = read_link_sets(exchange, {s.id: (SCOPES, PATIENTS) for s in studies}, parallelism)
     enrolled = link_sets.enrolled
-    read_consents(exchange, live, {p.id for ps in enrolled.values() for p in ps}, parallelism)
+    live = read_consents(
+        exchange, live, {p.id for ps in enrolled.values() for p in ps}, parallelism
+    )
     uploads = observations.summarize_studies(
         exchange,
         [(s.organization_id, s.id, _ids(enrolled[s.id])) for s in studies],

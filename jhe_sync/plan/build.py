@@ -1,31 +1,51 @@
-"""From the spec and a snapshot to a Plan: resolve, diff, pre-flight, impact.
+"""From the spec and a snapshot to a Plan, in one pass: resolve, diff, pre-flight, impact.
 
-``build_plan`` does no I/O. The CLI reads the snapshot before it and, when the plan
-destroys something, the enrollments and consents the impact needs after it (see
-``jhe_sync.plan.impact``).
+``build_plan`` does no I/O itself. The snapshot it is given holds what the spec needs
+(``snapshot.read_live``); what the impact of the plan's destructive changes needs
+besides (the enrollments of studies to delete, the consents of the patients touched)
+is known only once the changes are, so the caller may pass the two snapshot reads
+that add it (``snapshot.read_enrollment_sets``, ``snapshot.read_consents``, bound to
+an exchange). Each returns a new snapshot; the impact is computed once, from the last.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Set
 from dataclasses import replace
 
 from jhe_sync.live import Live
 from jhe_sync.plan.diff import diff
-from jhe_sync.plan.impact import with_impact
+from jhe_sync.plan.impact import consent_reads_needed, enrollment_reads_needed, with_impact
 from jhe_sync.plan.plan import Plan
 from jhe_sync.plan.preflight import preflight
 from jhe_sync.plan.resolve import resolve
 from jhe_sync.spec.models import Desired
 
+ReadMore = Callable[[Live, Set[int]], Live]
+"""A snapshot read that returns ``live`` with more in it: the enrollments of these
+studies, or the consents of these patients."""
 
-def build_plan(desired: Desired, live: Live) -> Plan:
+
+def build_plan(
+    desired: Desired,
+    live: Live,
+    *,
+    read_enrollments: ReadMore | None = None,
+    read_consents: ReadMore | None = None,
+) -> Plan:
     """The plan that brings ``live`` to ``desired``.
 
     Raises ``ResolveError`` (unknown or ambiguous names, identity conflicts) and
     ``PreflightError`` (changes the server would refuse), each with every problem.
-    The impact is computed from what ``live`` already holds.
+    The impact is computed from what ``live`` holds, and from what the reads given
+    add to it for the plan's destructive changes (each called only when the snapshot
+    lacks something).
     """
     resolved = resolve(desired, live)
     plan = diff(resolved, live)
-    warnings = preflight(plan, resolved, live)
-    return with_impact(replace(plan, warnings=warnings), live)
+    plan = replace(plan, warnings=preflight(plan, resolved, live))
+    if read_enrollments is not None and (studies := enrollment_reads_needed(plan, live)):
+        live = read_enrollments(live, studies)
+    if read_consents is not None and (patients := consent_reads_needed(plan, live)):
+        live = read_consents(live, patients)
+    return with_impact(plan, live)

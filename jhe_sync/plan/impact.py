@@ -5,14 +5,9 @@ orphans the consents given to it; an unenrolled patient may have consented. The
 plan says so, from the snapshot, so that a reviewer weighs it before approving.
 
 The snapshot's first read holds no consents (they are one request per patient), so
-the CLI asks what is missing, reads it, and fills the impact again:
-
-    plan = build_plan(desired, live)
-    read_enrollment_sets(exchange, live, enrollment_reads_needed(plan, live))  # snapshot/
-    read_consents(exchange, live, consent_reads_needed(plan, live))            # snapshot/
-    plan = with_impact(plan, live)
-
-``with_impact`` is idempotent: it recomputes from ``live`` every time.
+``build_plan`` asks what is missing (``enrollment_reads_needed``, then
+``consent_reads_needed``), has the snapshot stage read it into a new snapshot, and
+computes the impact once, from that (``with_impact``).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ sources and clients, and its enrolled patients unless ``include_patients`` is fa
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from jhe_sync.errors import ConfigError, Unresolved
 from jhe_sync.exchange.client import Exchange
@@ -42,11 +43,15 @@ def read_estate(
         exchange, ("organizations", "scopes", "data_sources", "clients", "studies"), parallelism
     )
     selected = _selected(live, organizations, study_ids)
-    live.studies = {study.id: study for study in selected}
-    live.read_organization_ids = frozenset(study.organization_id for study in selected)
+    live = replace(
+        live,
+        studies={study.id: study for study in selected},
+        read_organization_ids=frozenset(study.organization_id for study in selected),
+    )
     links = (*_CATALOGUE_LINKS, PATIENTS) if include_patients else _CATALOGUE_LINKS
-    read_link_sets(exchange, {study.id: links for study in selected}, parallelism).add_to(live)
-    return live
+    return read_link_sets(exchange, {study.id: links for study in selected}, parallelism).added_to(
+        live
+    )
 
 
 def _selected(

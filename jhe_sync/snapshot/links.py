@@ -30,18 +30,22 @@ class LinkSets:
     links: dict[int, StudyLinks] = field(default_factory=dict)
     enrolled: dict[int, tuple[Patient, ...]] = field(default_factory=dict)
 
-    def add_to(self, live: Live) -> None:
-        """Put the sets read into ``live.links`` (a set not read keeps what ``live`` had)
-        and the enrolled patients into ``live.patients`` (a patient held stays as held)."""
+    def added_to(self, live: Live) -> Live:
+        """A new snapshot: ``live`` with the sets read in its ``links`` (a set not read
+        keeps what ``live`` had) and the enrolled patients in its ``patients`` (a patient
+        held stays as held)."""
+        links = dict(live.links)
         for study_id, read in self.links.items():
-            known = live.links.get(study_id) or StudyLinks()
+            known = links.get(study_id) or StudyLinks()
             values = {each.live_field: getattr(read, each.live_field) for each in LINKS}
-            live.links[study_id] = replace(
+            links[study_id] = replace(
                 known, **{name: ids for name, ids in values.items() if ids is not None}
             )
-        for patients in self.enrolled.values():
-            for patient in patients:
-                live.patients.setdefault(patient.id, patient)
+        patients = dict(live.patients)
+        for enrolled in self.enrolled.values():
+            for patient in enrolled:
+                patients.setdefault(patient.id, patient)
+        return replace(live, links=links, patients=patients)
 
 
 def read_link_sets(
@@ -84,9 +88,9 @@ def _read_link_set(
 
 def read_enrollment_sets(
     exchange: Exchange, live: Live, study_ids: Iterable[int], parallelism: int = 8
-) -> None:
-    """Add the enrolled patients of these studies to ``live`` (``links[id].patient_ids``
-    and ``patients``): what the impact of deleting a study needs when the snapshot did
-    not read them."""
+) -> Live:
+    """A new snapshot: ``live`` with the enrolled patients of these studies
+    (``links[id].patient_ids`` and ``patients``), what the impact of deleting a study
+    needs when the snapshot did not read them."""
     wanted = {study_id: (PATIENTS,) for study_id in sorted(set(study_ids))}
-    read_link_sets(exchange, wanted, parallelism).add_to(live)
+    return read_link_sets(exchange, wanted, parallelism).added_to(live)

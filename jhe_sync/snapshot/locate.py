@@ -11,7 +11,7 @@ here: status lists it with the reason, invite refuses it by name.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 from jhe_sync.errors import Unresolved
@@ -59,15 +59,16 @@ def locate_studies(
     lists = gather(
         parallelism, {org: partial(read_organization_studies, exchange, org) for org in listed}
     )
-    for studies in lists.values():
-        live.studies.update((study.id, study) for study in studies)
-    live.read_organization_ids = frozenset(listed)
-    pinned = sorted({s.id for s in specs if s.id is not None} - set(live.studies))
+    studies = dict(live.studies)
+    for listing in lists.values():
+        studies.update((study.id, study) for study in listing)
+    pinned = sorted({s.id for s in specs if s.id is not None} - set(studies))
     for found in gather(
         parallelism, {sid: partial(read_study_fields, exchange, sid) for sid in pinned}
     ).values():
         if found is not None:
-            live.studies[found.id] = found
+            studies[found.id] = found
+    live = replace(live, studies=studies, read_organization_ids=frozenset(listed))
 
     index = StudyIndex(live)
     located = []

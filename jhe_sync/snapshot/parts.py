@@ -40,15 +40,11 @@ def read_parts(exchange: Exchange, parts: Iterable[Part], parallelism: int = 8) 
     """A ``Live`` holding the parts asked for, each read with one request (plus pages)."""
     wanted = tuple(dict.fromkeys(parts))
     answers = gather(parallelism, {part: partial(_READS[part], exchange) for part in wanted})
-    live = Live(caller=NO_CALLER)
-    if "organizations" in answers:
-        live.organizations = answers["organizations"]
-    if "scopes" in answers:
-        live.scopes = answers["scopes"]
-    if "data_sources" in answers:
-        live.data_sources = answers["data_sources"]
-    if "clients" in answers:
-        live.clients = answers["clients"]
-    if "studies" in answers:
-        live.studies = {study.id: study for study in answers["studies"]}
-    return live
+    return Live(
+        caller=NO_CALLER,
+        organizations=answers.get("organizations", {}),
+        scopes=answers.get("scopes", {}),
+        data_sources=answers.get("data_sources", {}),
+        clients=answers.get("clients", {}),
+        studies={study.id: study for study in answers.get("studies", ())},
+    )

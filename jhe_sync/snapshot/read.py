@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 from jhe_sync.errors import Unresolved
@@ -95,35 +95,35 @@ def _read_live(
         org_id: pool.submit(read_organization_patients, exchange, org_id)
         for org_id in sorted(wants.patient_organizations)
     }
-    if scopes is not None:
-        live.scopes = scopes.result()
-    if data_sources is not None:
-        live.data_sources = data_sources.result()
-    if clients is not None:
-        live.clients = clients.result()
+    live = replace(
+        live,
+        scopes=scopes.result() if scopes is not None else {},
+        data_sources=data_sources.result() if data_sources is not None else {},
+        clients=clients.result() if clients is not None else {},
+    )
+    studies: dict[int, Study] = {}
     for listed in study_lists.values():
         for study in listed.result():
-            live.studies[study.id] = study
-    live.read_organization_ids = frozenset(study_lists)
-    pinned = sorted({s.id for s, _ in wants.entries if s.id is not None} - set(live.studies))
+            studies[study.id] = study
+    pinned = sorted({s.id for s, _ in wants.entries if s.id is not None} - set(studies))
     pinned_reads = {sid: partial(read_study_fields, exchange, sid) for sid in pinned}
     for pinned_study in gather_in(pool, pinned_reads).values():
         if pinned_study is not None:
-            live.studies[pinned_study.id] = pinned_study
+            studies[pinned_study.id] = pinned_study
+    live = replace(live, studies=studies, read_organization_ids=frozenset(study_lists))
 
     # 3. link sets of the studies a spec entry may stand for
     link_sets = read_link_sets(exchange, _link_reads(wants, live), pool=pool)
-    for members in patient_lists.values():
-        for patient in members.result():
-            live.patients[patient.id] = patient
-    link_sets.add_to(live)
+    members = {p.id: p for listed in patient_lists.values() for p in listed.result()}
+    live = link_sets.added_to(replace(live, patients=members))
 
     # 4. patients still unknown
     lookups = _unknown_patient_reads(exchange, desired, live)
+    patients = dict(live.patients)
     for found in gather_in(pool, lookups).values():
         for known in found:
-            live.patients.setdefault(known.id, known)
-    return live
+            patients.setdefault(known.id, known)
+    return replace(live, patients=patients)
 
 
 def _wants(desired: Desired, live: Live) -> _Wants:

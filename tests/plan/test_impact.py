@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from jhe_sync.live import StudyLinks
 from jhe_sync.plan.build import build_plan
 from jhe_sync.plan.change import ChangeKind, Impact, PatientTarget
@@ -103,8 +105,11 @@ def test_the_impact_is_filled_again_from_what_was_read_since():
     live = make_live(enrolled_study())
     plan = build_plan(desired(spec(state="absent")), live)
 
-    live.links[30012] = StudyLinks(patient_ids=frozenset({40001, 40002}))
-    live.consents.update({p: tuple(c) for p, c in CONSENTS.items()})
+    live = replace(
+        live,
+        links={**live.links, 30012: StudyLinks(patient_ids=frozenset({40001, 40002}))},
+        consents={**live.consents, **{p: tuple(c) for p, c in CONSENTS.items()}},
+    )
 
     (delete,) = with_impact(plan, live).changes
     assert delete.impact == Impact(enrolled=2, consented=1, consents=3)
@@ -123,7 +128,7 @@ def test_filling_the_impact_again_takes_the_enrollments_into_the_fingerprints():
     plan = build_plan(desired(spec(state="absent")), live)
     before = plan.fingerprints["study:30012"]
 
-    live.links[30012] = StudyLinks(patient_ids=frozenset({40001}))
+    live = replace(live, links={**live.links, 30012: StudyLinks(patient_ids=frozenset({40001}))})
     after = with_impact(plan, live).fingerprints["study:30012"]
 
     assert after == live.study_fingerprint(30012) != before

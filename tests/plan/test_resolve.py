@@ -53,7 +53,8 @@ def test_an_organization_is_found_by_id_name_or_path(reference):
 
 def test_an_ambiguous_organization_name_lists_the_candidates_with_their_paths():
     live = make_live()
-    live.organizations[20009] = Organization(20009, "Lifespan Lab", "laboratory", 20006)
+    twin = Organization(20009, "Lifespan Lab", "laboratory", 20006)
+    live = replace(live, organizations={**live.organizations, twin.id: twin})
 
     (problem,) = problems_of(spec(organization="Lifespan Lab"), live=live)
 
@@ -208,7 +209,7 @@ def test_the_lists_of_a_study_to_delete_are_not_resolved():
 
 def test_an_ambiguous_patient_identifier_asks_for_the_id():
     live = make_live()
-    live.patients[40009] = replace(live.patients[40001], id=40009)
+    live = replace(live, patients={**live.patients, 40009: replace(live.patients[40001], id=40009)})
     reference = PatientRef(identifier=Identifier(system="urn:oid:1.2.3.4", value="E1234"))
 
     (problem,) = problems_of(spec(patients=[reference]), live=live)

@@ -243,7 +243,7 @@ def test_read_study_fields_of_an_inaccessible_study_is_none(exchange: Exchange) 
 
 def test_read_consents_fills_each_patients_answers(exchange: Exchange) -> None:
     live = read_live(exchange, SMALL_ESTATE)
-    read_consents(exchange, live, [40001, 40002])
+    live = read_consents(exchange, live, [40001, 40002])
     assert any(c.study_id == 30001 and c.consented for c in live.consents[40001])
 
 
@@ -251,7 +251,7 @@ def test_consents_the_caller_may_not_read_are_left_out_not_shown_as_none(
     exchange: Exchange,
 ) -> None:
     live = read_live(exchange, SMALL_ESTATE)
-    read_consents(exchange, live, [40003])
+    live = read_consents(exchange, live, [40003])
     assert 40003 not in live.consents
 
 
