@@ -11,6 +11,7 @@ CLI prints after ``Error:``, and its ``exit_code`` is what the process exits wit
       Unresolved                    one name or spec entry that matches no live object, or two
       ExchangeError                 the server answered with an error
         AuthError                   401: credentials missing, wrong or expired
+          TokenRefused              401 to a bearer token: expired, revoked or never valid there
         PermissionDenied            403
         NotFound                    404
         ServerError                 5xx
@@ -135,6 +136,35 @@ class ExchangeError(JheSyncError):
 
 class AuthError(ExchangeError):
     """401: the credentials were missing, wrong or expired."""
+
+
+class TokenRefused(AuthError):
+    """401 to a bearer token: it has expired, was revoked, or was never valid there.
+
+    The server answers all three with the same body; only its ``WWW-Authenticate``
+    challenge tells them apart (recordings 001-003). ``challenge`` is that header's
+    ``error`` (``invalid_token``, or ``""`` when it gave none) and ``expired`` whether
+    its description says the token has expired. ``str()`` is the one line a user sees:
+    what was refused, why, and what to do.
+    """
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        reason: str,
+        *,
+        message: str,
+        challenge: str = "",
+        expired: bool = False,
+    ) -> None:
+        super().__init__(method, path, 401, reason)
+        self.message = message
+        self.challenge = challenge
+        self.expired = expired
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class PermissionDenied(ExchangeError):

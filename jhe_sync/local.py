@@ -60,12 +60,14 @@ def settings_from(
     client_id: str | None = None,
     client_secret: str | None = None,
     *,
+    token_url: str | None = None,
     allow_insecure_http: bool = False,
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
 ) -> ConnectionSettings | LocalSettings:
     """The settings for these flags (None: from the ``JHE_*`` variables): ``LocalSettings``
-    for ``--url local[:PATH]``, else the exchange's own ``settings_from``."""
+    for ``--url local[:PATH]``, else the exchange's own ``settings_from``. The emulator
+    serves its tokens where upstream does, so ``--url local`` ignores a token URL."""
     env = os.environ if environ is None else environ
     chosen = flag_or_environment(url, env, "JHE_URL")
     if not is_local(chosen):
@@ -74,6 +76,7 @@ def settings_from(
             token,
             client_id,
             client_secret,
+            token_url=token_url,
             allow_insecure_http=allow_insecure_http,
             environ=env,
         )
@@ -111,6 +114,7 @@ def connect(settings: ConnectionSettings | LocalSettings, **options: Any) -> Exc
         token=settings.token,
         client_id=settings.client_id,
         client_secret=settings.client_secret,
+        token_url=settings.token_url,
         **options,
     )
 
@@ -123,6 +127,7 @@ def open_exchange(
     client_secret: str | None = None,
     allow_insecure_http: bool = False,
     *,
+    token_url: str | None = None,
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
     **options: Any,
@@ -137,6 +142,7 @@ def open_exchange(
         token,
         client_id,
         client_secret,
+        token_url=token_url,
         allow_insecure_http=allow_insecure_http,
         environ=environ,
         cwd=cwd,

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
@@ -30,13 +30,28 @@ from jhe_sync.errors import (
     ExchangeError,
     JheSyncError,
     ProtocolError,
+    TokenRefused,
     TransportError,
 )
-from jhe_sync.exchange.responses import error_for, one_line_reason, retry_after_seconds
+from jhe_sync.exchange.responses import (
+    bearer_challenge,
+    error_for,
+    one_line_reason,
+    retry_after_seconds,
+)
+from jhe_sync.exchange.settings import checked_token_url
 
 log = logging.getLogger("jhe_sync.exchange")
 
 TOKEN_PATH = "/o/token/"
+"""Where JHE serves the client-credentials grant, under the exchange URL (``OAUTH_MOUNT_PATH``
+``/o/`` upstream); ``token_url`` (``JHE_TOKEN_URL``) names another place on the same origin."""
+
+NEW_TOKEN_HINT = (
+    "generate a new one in the exchange's console (Generate Bearer Token) and set JHE_TOKEN, "
+    "or set JHE_CLIENT_ID and JHE_CLIENT_SECRET (a practitioner API client) so that jhe-sync "
+    "gets fresh tokens itself"
+)
 MAX_PAGE_SIZE = 1000
 """The server's cap; a larger page_size is silently reduced to it."""
 
@@ -80,6 +95,8 @@ class Exchange:
     """A connection to one exchange, with its credentials. Thread-safe; close it after use.
 
     ``transport`` is the seam for tests and ``--url local`` (the emulator in process);
+    ``token_url`` is the token endpoint when the server mounts OAuth elsewhere (an
+    absolute URL on the exchange's origin; default ``TOKEN_PATH`` under ``base_url``);
     ``sleep`` is called for every backoff, so tests need not wait; ``page_size`` is
     the page size asked for on paginated lists (smaller only in tests).
     """
@@ -91,6 +108,7 @@ class Exchange:
         token: str | None = None,
         client_id: str | None = None,
         client_secret: str | None = None,
+        token_url: str | None = None,
         transport: httpx.BaseTransport | None = None,
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
@@ -101,6 +119,9 @@ class Exchange:
         if not token and not (client_id and client_secret):
             raise ConfigError("an Exchange needs a token, or a client id and secret")
         self.base_url = base_url.rstrip("/")
+        self.token_url = checked_token_url(token_url, self.base_url) if token_url else None
+        self._token_path = urlsplit(token_url).path if token_url else TOKEN_PATH
+        """How the token endpoint is shown in logs and errors."""
         self.retry = retry or RetryPolicy()
         self.page_size = max(1, min(page_size, MAX_PAGE_SIZE))
         self.sleep = sleep
@@ -250,19 +271,58 @@ class Exchange:
         """One request with the current token; on a 401, one more with a fresh token."""
         token, generation = self._current_token()
         response = self._raw(method, path, params, body, token)
-        if response.status_code == 401 and self._can_refresh():
-            log.debug("%s %s answered 401: getting a new token", method, path)
-            token, _ = self._refresh_token(generation)
-            response = self._raw(method, path, params, body, token)
-        if response.status_code == 401 and not self._can_refresh():
-            raise AuthError(
-                method,
-                path,
-                401,
-                f"{self._reason(response)} (the token was refused: it may have expired or "
-                "been revoked; use JHE_CLIENT_ID and JHE_CLIENT_SECRET to get fresh tokens)",
-            )
+        if response.status_code != 401:
+            return response
+        if not self._can_refresh():
+            raise self._token_refused(method, path, response, issued=False)
+        log.debug("%s %s answered 401: getting a new token", method, path)
+        token, _ = self._refresh_token(generation)
+        response = self._raw(method, path, params, body, token)
+        if response.status_code == 401:
+            raise self._token_refused(method, path, response, issued=True)
         return response
+
+    def _token_refused(
+        self, method: str, path: str, response: httpx.Response, *, issued: bool
+    ) -> TokenRefused:
+        """The one line for a 401 to a bearer token: what the server's challenge says
+        (expired, or not valid) and what to do. ``issued``: the token was one the token
+        endpoint had just issued for the client id, not one the user gave."""
+        challenge = bearer_challenge(response)
+        reason = self._reason(response)
+        if issued:
+            where = f"JHE_TOKEN_URL ({self.token_url})" if self.token_url else f"{self._token_path}"
+            said = challenge.description or reason
+            message = (
+                f"the exchange refused the token that {where} had just issued for client "
+                f"{self._client_id} ({method} {path} answered 401: {said}); "
+                + (
+                    "check that JHE_TOKEN_URL is this exchange's own token endpoint"
+                    if self.token_url
+                    else "check that JHE_URL is the exchange the API client belongs to"
+                )
+            )
+        elif challenge.expired:
+            message = f"the bearer token (JHE_TOKEN or --token) has expired: {NEW_TOKEN_HINT}"
+        elif challenge.error:
+            said = challenge.description or challenge.error
+            message = (
+                f"the exchange refused the bearer token (JHE_TOKEN or --token): {said} "
+                f"(revoked, mistyped, or issued by another exchange); {NEW_TOKEN_HINT}"
+            )
+        else:
+            message = (
+                f"the exchange refused the bearer token (JHE_TOKEN or --token): {method} {path} "
+                f"answered 401: {reason}; {NEW_TOKEN_HINT}"
+            )
+        return TokenRefused(
+            method,
+            path,
+            reason,
+            message=message,
+            challenge=challenge.error,
+            expired=challenge.expired,
+        )
 
     def _raw(
         self,
@@ -345,7 +405,7 @@ class Exchange:
             raise self._login_refused
         try:
             token = self._fetch_token()
-        except (AuthError, ProtocolError) as refused:
+        except (AuthError, ConfigError, ProtocolError) as refused:
             self._login_refused = refused
             raise
         self._secrets = (*self._secrets, token)
@@ -357,44 +417,55 @@ class Exchange:
         assert self._client_id and self._client_secret
         auth = httpx.BasicAuth(self._client_id, self._client_secret)
         policy = self.retry
+        url, shown = self.token_url or TOKEN_PATH, self._token_path
         for attempt in range(1, policy.attempts + 1):
             last = attempt == policy.attempts
             try:
                 response = self._timed(
                     "POST",
-                    TOKEN_PATH,
+                    shown,
                     None,
                     lambda: self._http.post(
-                        TOKEN_PATH, data={"grant_type": "client_credentials"}, auth=auth
+                        url, data={"grant_type": "client_credentials"}, auth=auth
                     ),
                 )
             except TransportError:
                 if last:
                     raise
                 self._pause(
-                    "POST", TOKEN_PATH, attempt, policy.delay(attempt, self._jitter()), "no answer"
+                    "POST", shown, attempt, policy.delay(attempt, self._jitter()), "no answer"
                 )
                 continue
             status = response.status_code
             if (status == 429 or status >= 500) and not last:
                 self._pause(
-                    "POST", TOKEN_PATH, attempt, policy.delay(attempt, self._jitter()), str(status)
+                    "POST", shown, attempt, policy.delay(attempt, self._jitter()), str(status)
                 )
                 continue
             if status in (400, 401):
                 raise AuthError(
                     "POST",
-                    TOKEN_PATH,
+                    shown,
                     status,
                     f"{self._reason(response)}: the exchange refused the client id and secret; "
                     "check JHE_CLIENT_ID and JHE_CLIENT_SECRET",
                 )
+            if status == 404 or 300 <= status < 400:
+                raise ConfigError(
+                    f"POST {shown} answered {status}: no token endpoint there"
+                    + (
+                        "; check JHE_TOKEN_URL (or --token-url)"
+                        if self.token_url
+                        else "; if the exchange mounts OAuth elsewhere, set JHE_TOKEN_URL (or "
+                        "--token-url) to its token endpoint"
+                    )
+                )
             if status >= 400:
-                raise self._error_for("POST", TOKEN_PATH, response)
-            data = _json(response, "POST", TOKEN_PATH)
+                raise self._error_for("POST", shown, response)
+            data = _json(response, "POST", shown)
             token = data.get("access_token") if isinstance(data, dict) else None
             if not isinstance(token, str) or not token:
-                raise ProtocolError(f"POST {TOKEN_PATH}: the answer holds no access_token")
+                raise ProtocolError(f"POST {shown}: the answer holds no access_token")
             return token
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -13,6 +13,7 @@ import html
 import json
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -35,6 +36,37 @@ _HEADING = re.compile(r"<h[1-3][^>]*>(.*?)</h[1-3]>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 _SECRETISH = re.compile(r"(?i)(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
+_AUTH_PARAM = re.compile(r'([A-Za-z_][\w-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,"]+))')
+
+
+@dataclass(frozen=True)
+class BearerChallenge:
+    """What a 401's ``WWW-Authenticate: Bearer ...`` says (RFC 6750): ``error`` is
+    ``invalid_token`` for an expired, revoked or unknown token and empty when no token
+    arrived; only ``description`` tells expired from the rest ("The access token has
+    expired." against "... is invalid.", recordings 002 and 003)."""
+
+    error: str = ""
+    description: str = ""
+
+    @property
+    def expired(self) -> bool:
+        return "expired" in self.description.lower()
+
+
+def bearer_challenge(response: httpx.Response) -> BearerChallenge:
+    """The Bearer challenge of a response (empty when it has none)."""
+    header = response.headers.get("www-authenticate", "")
+    scheme, _, params = header.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return BearerChallenge()
+    found = {
+        name.lower(): (quoted if quoted else bare).replace('\\"', '"')
+        for name, quoted, bare in _AUTH_PARAM.findall(params)
+    }
+    return BearerChallenge(
+        error=_clip(found.get("error", "")), description=_clip(found.get("error_description", ""))
+    )
 
 
 def error_for(
