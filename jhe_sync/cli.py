@@ -1,16 +1,40 @@
-"""The command line: parse, call one function, map errors to exit codes. Nothing else."""
+"""The command line: parse the flags into a request, call one function, map errors to
+exit codes; and the terminal's own concerns (logging, colour, prompts, progress lines,
+Ctrl-C during an apply, the emulator's banner).
+
+Each command imports what runs it (``workflow``, the emulator) when it runs, so that
+``--help`` and ``--version`` do not load every stage; the requests are plain values
+(``jhe_sync.commands``) and cost nothing to import.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from types import FrameType
+from typing import Any, TypeVar
 
 import click
 
 from jhe_sync import __version__
+from jhe_sync.commands import (
+    ApplyRequest,
+    Connection,
+    ExportRequest,
+    InviteRequest,
+    PlanRequest,
+    Safeguards,
+    ShowRequest,
+    SpecFiles,
+    StatusRequest,
+    Terminal,
+    ValidateRequest,
+)
 from jhe_sync.errors import (
     EXIT_CHANGES,
     EXIT_ERROR,
@@ -20,36 +44,39 @@ from jhe_sync.errors import (
     JheSyncError,
 )
 from jhe_sync.plan.plan import SafetyPolicy
-
-if TYPE_CHECKING:
-    from jhe_sync.workflow import Context
+from jhe_sync.plan.render.formats import FORMATS, Format
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-FORMATS = ("text", "json", "markdown")
-"""Output formats of plan, show and status (the renderers' own lists match it)."""
 
 
 # Options are defined once and shared by the commands that take them.
 
 
-def spec_options(func: F) -> F:
-    func = click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))(func)
-    func = click.option(
-        "--var",
-        "variables",
-        multiple=True,
-        metavar="NAME=VALUE",
-        help="Set a spec variable (repeatable; later wins over --var-file).",
-    )(func)
-    func = click.option(
-        "--var-file",
-        "var_files",
-        multiple=True,
-        type=click.Path(exists=True, dir_okay=False),
-        help="YAML file of variables (repeatable; later files win).",
-    )(func)
-    return func
+def spec_options(*, required: bool = True) -> Callable[[F], F]:
+    """The spec PATHS (optional for apply, which may take --plan FILE instead) and the
+    variables they are read with."""
+
+    def decorate(func: F) -> F:
+        func = click.argument("paths", nargs=-1, required=required, type=click.Path(exists=True))(
+            func
+        )
+        func = click.option(
+            "--var",
+            "variables",
+            multiple=True,
+            metavar="NAME=VALUE",
+            help="Set a spec variable (repeatable; later wins over --var-file).",
+        )(func)
+        func = click.option(
+            "--var-file",
+            "var_files",
+            multiple=True,
+            type=click.Path(exists=True, dir_okay=False),
+            help="YAML file of variables (repeatable; later files win).",
+        )(func)
+        return func
+
+    return decorate
 
 
 def connection_options(func: F) -> F:
@@ -93,7 +120,7 @@ def format_option(func: F) -> F:
         "--format",
         "output_format",
         type=click.Choice(FORMATS),
-        default="text",
+        default=FORMATS[0],
         show_default=True,
         help="Output format.",
     )(func)
@@ -138,6 +165,32 @@ def safety_options(func: F) -> F:
     return func
 
 
+# -- from flags to requests -------------------------------------------------------------
+
+
+def _spec(paths: Sequence[str], variables: Sequence[str], var_files: Sequence[str]) -> SpecFiles:
+    return SpecFiles(tuple(paths), tuple(variables), tuple(var_files))
+
+
+def _connection(
+    url: str | None, token: str | None, client_id: str | None, insecure_http: bool, parallelism: int
+) -> Connection:
+    return Connection(url, token, client_id, insecure_http, parallelism)
+
+
+def _safeguards(
+    allow_destroy: Sequence[str], max_destroy: int, ignore_destroy_threshold: bool
+) -> Safeguards:
+    return Safeguards(tuple(allow_destroy), max_destroy, ignore_destroy_threshold)
+
+
+def _name_or_id(ref: str) -> str | int:
+    return int(ref) if ref.isdigit() else ref
+
+
+# -- the commands -----------------------------------------------------------------------
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="jhe-sync")
 def cli() -> None:
@@ -149,13 +202,13 @@ def cli() -> None:
 
 
 @cli.command()
-@spec_options
+@spec_options()
 def validate(paths: Sequence[str], variables: Sequence[str], var_files: Sequence[str]) -> None:
     """Check spec files offline: syntax, schema, templates, variables."""
+    request = ValidateRequest(_spec(paths, variables, var_files))
     from jhe_sync import workflow
 
-    desired = workflow.load(paths, variables, var_files)
-    click.echo(f"OK: {len(desired.studies)} studies in {len(paths)} path(s) are valid.")
+    sys.exit(workflow.validate_command(_terminal(), request))
 
 
 @cli.command()
@@ -167,7 +220,7 @@ def schema() -> None:
 
 
 @cli.command()
-@spec_options
+@spec_options()
 @connection_options
 @format_option
 @target_option
@@ -180,31 +233,51 @@ def schema() -> None:
     is_flag=True,
     help="Exit 2 when there are changes (0: none, 1: error, 3: refused by a safeguard).",
 )
-def plan(**options: Any) -> None:
+def plan(
+    paths: Sequence[str],
+    variables: Sequence[str],
+    var_files: Sequence[str],
+    url: str | None,
+    token: str | None,
+    client_id: str | None,
+    insecure_http: bool,
+    parallelism: int,
+    verbose: int,
+    output_format: Format,
+    targets: Sequence[str],
+    allow_destroy: Sequence[str],
+    max_destroy: int,
+    ignore_destroy_threshold: bool,
+    out: str | None,
+    detailed_exitcode: bool,
+) -> None:
     """Show the calls that would bring the exchange to what the spec says."""
+    request = PlanRequest(
+        spec=_spec(paths, variables, var_files),
+        connection=_connection(url, token, client_id, insecure_http, parallelism),
+        safeguards=_safeguards(allow_destroy, max_destroy, ignore_destroy_threshold),
+        output_format=output_format,
+        targets=tuple(targets),
+        out=out,
+        detailed_exitcode=detailed_exitcode,
+    )
     from jhe_sync import workflow
 
-    sys.exit(workflow.plan_command(_context(options), options))
+    sys.exit(workflow.plan_command(_terminal(verbose), request))
 
 
 @cli.command()
 @click.argument("plan_file", type=click.Path(exists=True, dir_okay=False))
 @format_option
-def show(plan_file: str, output_format: str) -> None:
+def show(plan_file: str, output_format: Format) -> None:
     """Show a saved plan."""
     from jhe_sync import workflow
 
-    workflow.show_command(_context({}), plan_file, output_format)
+    sys.exit(workflow.show_command(_terminal(), ShowRequest(plan_file, output_format)))
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, type=click.Path(exists=True))
-@click.option(
-    "--var", "variables", multiple=True, metavar="NAME=VALUE", help="Set a spec variable."
-)
-@click.option(
-    "--var-file", "var_files", multiple=True, type=click.Path(exists=True, dir_okay=False)
-)
+@spec_options(required=False)
 @connection_options
 @target_option
 @safety_options
@@ -224,17 +297,43 @@ def show(plan_file: str, output_format: str) -> None:
     type=click.Path(dir_okay=False),
     help="Append one JSON line per write to this file.",
 )
-def apply(**options: Any) -> None:
+def apply(
+    paths: Sequence[str],
+    variables: Sequence[str],
+    var_files: Sequence[str],
+    url: str | None,
+    token: str | None,
+    client_id: str | None,
+    insecure_http: bool,
+    parallelism: int,
+    verbose: int,
+    targets: Sequence[str],
+    allow_destroy: Sequence[str],
+    max_destroy: int,
+    ignore_destroy_threshold: bool,
+    plan_file: str | None,
+    auto_approve: bool,
+    journal: str | None,
+) -> None:
     """Make the planned calls, refusing destructive changes nobody allowed."""
-    from jhe_sync import workflow
-
-    if not options["paths"] and not options["plan_file"]:
+    if not paths and not plan_file:
         raise click.UsageError("give spec PATHS, or --plan FILE")
-    if options["plan_file"] and (options["paths"] or options["variables"] or options["var_files"]):
+    if plan_file and (paths or variables or var_files):
         raise click.UsageError(
             "--plan FILE applies a saved plan as it was made: give no spec PATHS, --var or --var-file"
         )
-    sys.exit(workflow.apply_command(_context(options), options))
+    request = ApplyRequest(
+        connection=_connection(url, token, client_id, insecure_http, parallelism),
+        spec=_spec(paths, variables, var_files) if paths else None,
+        plan_file=plan_file,
+        safeguards=_safeguards(allow_destroy, max_destroy, ignore_destroy_threshold),
+        targets=tuple(targets),
+        auto_approve=auto_approve,
+        journal=journal,
+    )
+    from jhe_sync import workflow
+
+    sys.exit(workflow.apply_command(_terminal(verbose), request))
 
 
 @cli.command()
@@ -266,26 +365,62 @@ def apply(**options: Any) -> None:
     "--no-patients", is_flag=True, help="Leave enrollments out (unmanaged): no emails in the files."
 )
 @click.option("--overwrite", is_flag=True, help="Replace spec files that already exist in --out.")
-def export(**options: Any) -> None:
+def export(
+    url: str | None,
+    token: str | None,
+    client_id: str | None,
+    insecure_http: bool,
+    parallelism: int,
+    verbose: int,
+    organizations: Sequence[str],
+    study_ids: Sequence[int],
+    out_dir: str,
+    no_patients: bool,
+    overwrite: bool,
+) -> None:
     """Write the live studies you can see as spec files, with pinned ids."""
+    request = ExportRequest(
+        connection=_connection(url, token, client_id, insecure_http, parallelism),
+        organizations=tuple(_name_or_id(ref) for ref in organizations),
+        study_ids=tuple(study_ids),
+        out_dir=out_dir,
+        include_patients=not no_patients,
+        overwrite=overwrite,
+    )
     from jhe_sync import workflow
 
-    sys.exit(workflow.export_command(_context(options), options))
+    sys.exit(workflow.export_command(_terminal(verbose), request))
 
 
 @cli.command()
-@spec_options
+@spec_options()
 @connection_options
 @format_option
-def status(**options: Any) -> None:
+def status(
+    paths: Sequence[str],
+    variables: Sequence[str],
+    var_files: Sequence[str],
+    url: str | None,
+    token: str | None,
+    client_id: str | None,
+    insecure_http: bool,
+    parallelism: int,
+    verbose: int,
+    output_format: Format,
+) -> None:
     """Report enrollment, consent and data upload for each study in the spec."""
+    request = StatusRequest(
+        spec=_spec(paths, variables, var_files),
+        connection=_connection(url, token, client_id, insecure_http, parallelism),
+        output_format=output_format,
+    )
     from jhe_sync import workflow
 
-    sys.exit(workflow.status_command(_context(options), options))
+    sys.exit(workflow.status_command(_terminal(verbose), request))
 
 
 @cli.command()
-@spec_options
+@spec_options()
 @connection_options
 @click.option(
     "--study", "study_key", required=True, metavar="KEY", help="The study's key in the spec."
@@ -304,11 +439,35 @@ def status(**options: Any) -> None:
 @click.option(
     "--show-links", is_flag=True, help="Print the invitation links (they are credentials)."
 )
-def invite(**options: Any) -> None:
+def invite(
+    paths: Sequence[str],
+    variables: Sequence[str],
+    var_files: Sequence[str],
+    url: str | None,
+    token: str | None,
+    client_id: str | None,
+    insecure_http: bool,
+    parallelism: int,
+    verbose: int,
+    study_key: str,
+    client: str | None,
+    patients: Sequence[str],
+    send_email: bool,
+    show_links: bool,
+) -> None:
     """Create invitation links for a study's enrolled patients (not part of plan/apply)."""
+    request = InviteRequest(
+        spec=_spec(paths, variables, var_files),
+        connection=_connection(url, token, client_id, insecure_http, parallelism),
+        study_key=study_key,
+        client=_name_or_id(client) if client else None,
+        patients=tuple(patients),
+        send_email=send_email,
+        show_links=show_links,
+    )
     from jhe_sync import workflow
 
-    sys.exit(workflow.invite_command(_context(options), options))
+    sys.exit(workflow.invite_command(_terminal(verbose), request))
 
 
 @cli.command()
@@ -360,27 +519,97 @@ def invite(**options: Any) -> None:
 @click.option(
     "--fault-seed", type=int, default=0, show_default=True, help="Seed of the fault sequence."
 )
-def emulator(**options: Any) -> None:
+def emulator(
+    host: str,
+    port: int,
+    db: str,
+    latency_ms: float,
+    fail_before_commit: float,
+    fail_after_commit: float,
+    rate_limit: float,
+    drop: float,
+    drop_after_commit: float,
+    retry_after: float,
+    fault_seed: int,
+) -> None:
     """Serve a local JupyterHealth Exchange emulator over HTTP, for trying things out."""
-    from jhe_sync import workflow
+    from jhe_sync.emulator import SEED_PASSWORD, FaultConfig, seeded_credentials
+    from jhe_sync.local import serve_emulator
 
-    workflow.emulator_command(options, click.echo)
+    faults = FaultConfig(
+        latency_ms=latency_ms,
+        error_before_commit=fail_before_commit,
+        error_after_commit=fail_after_commit,
+        rate_limit=rate_limit,
+        drop=drop,
+        drop_after_commit=drop_after_commit,
+        retry_after=retry_after,
+        seed=fault_seed,
+    )
+
+    def banner(bound_host: str, bound_port: int) -> None:
+        click.echo(
+            f"JupyterHealth Exchange emulator on http://{bound_host}:{bound_port} (database: {db})"
+        )
+        click.echo(f"API clients of the seeded users (secret for all: {SEED_PASSWORD}):")
+        for seeded_id, email, role in seeded_credentials():
+            click.echo(f"  {seeded_id:<24} {email:<36} {role}")
+        click.echo(
+            f"Try: JHE_URL=http://{bound_host}:{bound_port} JHE_CLIENT_ID=manager_mary JHE_CLIENT_SECRET='{SEED_PASSWORD}' jhe-sync plan examples/quickstart"
+        )
+        click.echo("Ctrl-C stops it.")
+
+    _log_emulator_requests_to_stderr()
+    serve_emulator(host=host, port=port, db=db, faults=faults, ready=banner)
 
 
-def _context(options: dict[str, Any]) -> Context:
-    from jhe_sync.workflow import Context
+# -- the terminal -----------------------------------------------------------------------
 
-    _configure_logging(options.get("verbose", 0))
-    return Context(
-        color=_color(),
-        interactive=sys.stdin.isatty() and sys.stdout.isatty(),
+
+def _terminal(verbose: int = 0) -> Terminal:
+    """The terminal this process runs in; ``verbose``: log requests to stderr (-v, -vv)."""
+    _configure_logging(verbose)
+    return Terminal(
         echo=click.echo,
-        confirm=click.confirm,
+        color=sys.stdout.isatty() and "NO_COLOR" not in os.environ,
+        interactive=sys.stdin.isatty() and sys.stdout.isatty(),
+        confirm=lambda question: click.confirm(question, default=False),
+        progress=_Progress,
+        interruptible=_stop_on_signals,
     )
 
 
-def _color() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+class _Progress:
+    """One line per finished change, counted (``[3/40] done ...``), from any thread."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.finished = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, result: object) -> None:
+        with self._lock:
+            self.finished += 1
+            click.echo(f"[{self.finished}/{self.total}] {result}")
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[threading.Event]:
+    """SIGINT/SIGTERM ask the apply to stop after the call in flight, instead of killing it."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def _configure_logging(verbosity: int) -> None:
@@ -399,6 +628,15 @@ def _configure_logging(verbosity: int) -> None:
     # repeat every line of the client's, so it speaks only from -vv on.
     emulator_level = logging.WARNING if verbosity == 1 else logging.DEBUG
     logging.getLogger("jhe_sync.emulator").setLevel(emulator_level)
+
+
+def _log_emulator_requests_to_stderr() -> None:
+    """The emulator server shows each request it answers (method, path, status)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    logger = logging.getLogger("jhe_sync.emulator")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -1,5 +1,6 @@
 """Opening the exchange the user named: a real one, or ``--url local``, the emulator in
-process (an httpx transport over its WSGI app), which tests use too.
+process (an httpx transport over its WSGI app), which tests use too; and serving the
+emulator over HTTP (``jhe-sync emulator``).
 
 The one module that imports both the HTTP client and the emulator: ``exchange`` knows
 nothing of the emulator, and the emulator nothing of jhe-sync outside itself.
@@ -26,7 +27,14 @@ from typing import Any
 
 import httpx
 
-from jhe_sync.emulator import SEED_PASSWORD, DroppedConnection, create_app, seeded_credentials
+from jhe_sync.emulator import (
+    SEED_PASSWORD,
+    DroppedConnection,
+    FaultConfig,
+    create_app,
+    seeded_credentials,
+    serve,
+)
 from jhe_sync.errors import ConfigError
 from jhe_sync.exchange import ConnectionSettings, Exchange, flag_or_environment
 from jhe_sync.exchange import settings_from as exchange_settings_from
@@ -225,4 +233,29 @@ def open_local_app(db: Path) -> Any:
         raise ConfigError(
             f"--url local:{db}: the local exchange's database cannot be used ({reason}); "
             "give the path of a new file, or of one an earlier --url local made"
+        ) from None
+
+
+def serve_emulator(
+    *,
+    host: str,
+    port: int,
+    db: str,
+    faults: FaultConfig,
+    ready: Callable[[str, int], None],
+) -> None:
+    """Serve the emulator over HTTP until interrupted; ``ready(host, port)`` once it
+    listens. A database file's folder is made if missing; a file that cannot be the
+    database, or an address that cannot be bound, is a ``ConfigError`` naming it."""
+    if db != ":memory:":
+        Path(db).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        serve(host=host, port=port, db=db, faults=faults, ready=ready)
+    except (sqlite3.Error, RuntimeError) as error:
+        raise ConfigError(
+            f"--db {db}: cannot use it as the emulator's database ({error})"
+        ) from None
+    except OSError as error:
+        raise ConfigError(
+            f"cannot serve on {host}:{port} with --db {db}: {error.strerror or error}"
         ) from None

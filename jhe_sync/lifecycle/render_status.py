@@ -14,9 +14,9 @@ from typing import IO
 
 from jhe_sync.lifecycle.status import StatusReport, StudyStatus
 from jhe_sync.markdown import escape, inline_code
+from jhe_sync.plan.render.formats import FORMATS, Format
 from jhe_sync.plan.render.wording import plural
 
-FORMATS = ("text", "json", "markdown")
 SUMMARY_HEADERS = (
     "STUDY",
     "ID",
@@ -29,8 +29,8 @@ SUMMARY_HEADERS = (
 SCOPE_HEADERS = ("SCOPE", "CONSENTED", "DECLINED", "PENDING")
 
 
-def render(report: StatusReport, stream: IO[str], output_format: str = "text") -> None:
-    """Write ``report`` in one of ``FORMATS``."""
+def render(report: StatusReport, stream: IO[str], output_format: Format = "text") -> None:
+    """Write ``report`` in one of ``FORMATS`` (the plan's: text, json, markdown)."""
     if output_format == "json":
         render_json(report, stream)
     elif output_format == "markdown":

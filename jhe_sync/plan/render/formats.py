@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Literal
 
 from jhe_sync.plan.plan import Plan
 from jhe_sync.plan.render.markdown import MARKDOWN_BUDGET, render_markdown
@@ -39,9 +39,15 @@ def render_json(plan: Plan, stream: IO[str], refusals: tuple[str, ...] | None = 
     stream.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
+Format = Literal["text", "json", "markdown"]
+"""An output format of plan, show and status (``--format``)."""
+
+FORMATS: tuple[Format, ...] = ("text", "json", "markdown")
+"""The ``--format`` choices, the default first; status reports have the same three."""
+
 Renderer = Callable[[Plan, IO[str], RenderOptions], None]
 
-RENDERERS: dict[str, Renderer] = {
+RENDERERS: dict[Format, Renderer] = {
     "text": lambda plan, stream, options: render_text(
         plan, stream, color=options.color, refusals=options.refusals
     ),
@@ -50,12 +56,10 @@ RENDERERS: dict[str, Renderer] = {
         plan, stream, refusals=options.refusals, max_chars=options.max_chars
     ),
 }
-FORMATS = tuple(RENDERERS)
-"""The ``--format`` choices, the default first."""
 
 
 def render(
-    plan: Plan, stream: IO[str], format: str = "text", options: RenderOptions | None = None
+    plan: Plan, stream: IO[str], format: Format = "text", options: RenderOptions | None = None
 ) -> None:
     """Write ``plan`` to ``stream`` in ``format`` (one of ``FORMATS``)."""
     RENDERERS[format](plan, stream, options or RenderOptions())
