@@ -58,7 +58,7 @@ def run_plan(options: dict[str, Any], apply: bool) -> dict[str, Any]:
     from jhe_sync.apply import ENROLL_CHUNK, apply_plan
     from jhe_sync.emulator import SEED_PASSWORD
     from jhe_sync.local import open_exchange
-    from jhe_sync.plan.change import SafetyPolicy
+    from jhe_sync.plan.plan import SafetyPolicy
     from jhe_sync.spec import load_desired
     from jhe_sync.workflow import make_plan
 

@@ -5,9 +5,10 @@ request log lives on the app; so this builds the same server from the emulator's
 pieces (its threaded WSGI server and request handler, the ones ``serve`` uses) around
 an app made here.
 
-The emulator answers one request at a time (one SQLite connection under a lock, one
-Python process), so the CPU time it spends is a floor that no client parallelism can
-go under; ``run.py`` measures it as this process's CPU time while a client runs.
+The emulator runs in one Python process: its reads run side by side (a file database in
+WAL mode) but share one interpreter lock, so the CPU time it spends is a floor that no
+client parallelism can go under; ``run.py`` measures it as this process's CPU time
+while a client runs.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """The WSGI application: faults, then authentication, routing and the handler, in one transaction.
 
-Safe to call from many threads at once: database work is serialized by the database's
-lock, while the injected latency is slept outside it, so concurrent requests wait
-together rather than one after another.
+Safe to call from many threads at once: requests that write run one at a time (the
+database's write lock), requests that only read run beside them (``Route.writes``
+tells which), and the injected latency is slept outside any lock, so concurrent
+requests wait together rather than one after another.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from jhe_sync.emulator.http import (
     page_not_found,
     server_error_page,
 )
-from jhe_sync.emulator.routes import resolve
+from jhe_sync.emulator.routes import Route, resolve
 
 logger = logging.getLogger("jhe_sync.emulator")
 
@@ -125,8 +126,12 @@ class EmulatorApp:
             self._drop(request, committed=False)
         if fault is Fault.ERROR_BEFORE_COMMIT:
             return self._record(request, _fault_page(), committed=False)
-        with self.database.transaction() as transaction:
-            response = self._dispatch(transaction.store, request)
+        found = None if request.path == TOKEN_PATH else resolve(request.path)
+        writes = request.path == TOKEN_PATH or (
+            found is not None and found[0].writes(request.method)
+        )
+        with self.database.transaction(write=writes) as transaction:
+            response = self._dispatch(transaction.store, request, found)
         committed = transaction.changed_rows > 0
         if fault is Fault.DROP_AFTER_COMMIT:
             self._drop(request, committed=committed)
@@ -149,10 +154,11 @@ class EmulatorApp:
         # the path only: query strings can hold patients' emails (global_lookup)
         logger.info("%s %s -> %s", record.method, record.path, record.status or "dropped")
 
-    def _dispatch(self, store: Store, request: Request) -> Response:
+    def _dispatch(
+        self, store: Store, request: Request, found: tuple[Route, dict[str, str]] | None
+    ) -> Response:
         if request.path == TOKEN_PATH:
             return token_endpoint(store, request)
-        found = resolve(request.path)
         if found is None:
             return page_not_found(request)
         route, params = found

@@ -1,15 +1,23 @@
-"""The emulator's SQLite database: one connection per app, one lock around its use.
+"""The emulator's SQLite database: a pool of connections, readers side by side, one writer.
 
-Requests run one at a time against the connection (the lock), each in one transaction
-that is committed even when the request then fails. That is Django's autocommit: the
-statements that succeeded before an exception stay written, which is how the real server
-leaves the first ids of a failed enrollment enrolled.
+Each request runs in one transaction on a connection of its own, committed even when
+the request then fails. That is Django's autocommit: the statements that succeeded
+before an exception stay written, which is how the real server leaves the first ids of
+a failed enrollment enrolled.
+
+Requests that write run one at a time; requests that only read (``write=False``, on a
+connection that refuses any write) run concurrently, as far as SQLite allows: a file
+database is in WAL mode, so readers run beside the writer too, each seeing only what
+was committed; ``:memory:`` is an in-memory database several connections share
+(SQLite's ``memdb``), whose readers run beside each other but not beside a writer, so
+they wait for it on a lock here rather than in SQLite's sleeping busy handler.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -84,44 +92,109 @@ class Transaction:
     changed_rows: int = 0
 
 
+class _Turns:
+    """Who may use the database at once: one writer, and readers beside each other (and,
+    unless ``readers_wait_for_writer``, beside the writer); a waiting writer goes first."""
+
+    def __init__(self, *, readers_wait_for_writer: bool) -> None:
+        self._readers_wait = readers_wait_for_writer
+        self._changed = threading.Condition()
+        self._readers = 0
+        self._writing = False
+        self._writers_waiting = 0
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        if not self._readers_wait:
+            yield
+            return
+        with self._changed:
+            self._changed.wait_for(lambda: not self._writing and not self._writers_waiting)
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._readers -= 1
+                self._changed.notify_all()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        with self._changed:
+            self._writers_waiting += 1
+            self._changed.wait_for(
+                lambda: not self._writing and not (self._readers_wait and self._readers)
+            )
+            self._writers_waiting -= 1
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._writing = False
+                self._changed.notify_all()
+
+
 class Database:
     """A SQLite file (or ``:memory:``), created and seeded when new, reused otherwise."""
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._lock = threading.Lock()
-        self._conn = sqlite3.connect(
-            path, check_same_thread=False, isolation_level=None, timeout=30
-        )
+        if path == ":memory:":
+            # a leading "/" makes the memdb shared by every connection of this process
+            self._target, self._uri = f"file:/jhe-emulator-{uuid.uuid4().hex}?vfs=memdb", True
+        else:
+            self._target, self._uri = path, False
+        self._turns = _Turns(readers_wait_for_writer=path == ":memory:")
+        self._pool_lock = threading.Lock()
+        self._idle: list[sqlite3.Connection] = []
+        self._closed = False
+        # the first connection creates the database, and keeps a memdb alive until close
+        self._anchor = self._connect()
         try:
-            self._conn.row_factory = sqlite3.Row
-            self._conn.execute("PRAGMA foreign_keys = ON")
             if path != ":memory:":
-                # readers in other processes (another CLI command) do not block a writer
-                self._conn.execute("PRAGMA journal_mode = WAL")
+                # readers in other threads and processes (another CLI command) do not
+                # block a writer, nor it them
+                self._anchor.execute("PRAGMA journal_mode = WAL")
             self._create_if_new()
         except BaseException:
-            self._conn.close()
+            self._anchor.close()
             raise
+        self._idle.append(self._anchor)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self._target,
+            uri=self._uri,
+            check_same_thread=False,
+            isolation_level=None,
+            timeout=30,
+        )
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA foreign_keys = ON")
+        # an emulator's database need not survive a power cut, only a crash of the process
+        conn.execute("PRAGMA synchronous = NORMAL")
+        return conn
 
     def _create_if_new(self) -> None:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+        conn = self._anchor
+        with self._turns.writing():
+            conn.execute("BEGIN IMMEDIATE")
             try:
-                exists = self._conn.execute(
+                exists = conn.execute(
                     "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'emulator_meta'"
                 ).fetchone()
                 if not exists:
                     for statement in DDL.split(";"):
                         if statement.strip():
-                            self._conn.execute(statement)
-                    self._conn.execute(
+                            conn.execute(statement)
+                    conn.execute(
                         "INSERT INTO emulator_meta (key, value) VALUES ('schema_version', ?)",
                         (str(SCHEMA_VERSION),),
                     )
-                    seed_database(self._conn)
+                    seed_database(conn)
                 else:
-                    version = self._conn.execute(
+                    version = conn.execute(
                         "SELECT value FROM emulator_meta WHERE key = 'schema_version'"
                     ).fetchone()
                     if version is None or version[0] != str(SCHEMA_VERSION):
@@ -129,29 +202,57 @@ class Database:
                             f"{self.path} was made by another version of the emulator; "
                             "delete it to start from the seed again"
                         )
-                self._conn.execute("COMMIT")
+                conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                conn.execute("ROLLBACK")
                 raise
 
+    def _acquire(self) -> sqlite3.Connection:
+        with self._pool_lock:
+            if self._closed:
+                raise sqlite3.ProgrammingError("the emulator's database is closed")
+            if self._idle:
+                return self._idle.pop()
+        return self._connect()
+
+    def _release(self, conn: sqlite3.Connection) -> None:
+        with self._pool_lock:
+            if not self._closed:
+                self._idle.append(conn)
+                return
+        if conn is not self._anchor:
+            conn.close()
+
     @contextmanager
-    def transaction(self) -> Iterator[Transaction]:
-        """Hold the lock for one request, in one transaction committed whatever happens.
+    def transaction(self, *, write: bool = True) -> Iterator[Transaction]:
+        """One request's transaction, committed whatever happens.
 
         Committing even after an exception is Django's autocommit: each statement that
-        succeeded stays written. ``changed_rows`` is set once the transaction is over.
+        succeeded stays written. ``write=False`` runs it beside other readers and refuses
+        any write. ``changed_rows`` is set once the transaction is over.
         """
-        with self._lock:
-            before = self._conn.total_changes
-            self._conn.execute("BEGIN IMMEDIATE")
-            transaction = Transaction(Store(self._conn))
-            try:
-                yield transaction
-            finally:
-                self._conn.execute("COMMIT")
-                transaction.changed_rows = self._conn.total_changes - before
+        conn = self._acquire()
+        try:
+            with self._turns.writing() if write else self._turns.reading():
+                conn.execute(f"PRAGMA query_only = {'OFF' if write else 'ON'}")
+                before = conn.total_changes
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                transaction = Transaction(Store(conn))
+                try:
+                    yield transaction
+                finally:
+                    conn.execute("COMMIT")
+                    transaction.changed_rows = conn.total_changes - before
+        finally:
+            self._release(conn)
 
     def close(self) -> None:
-        """Close the connection (a file database keeps its state for the next app)."""
-        with self._lock:
-            self._conn.close()
+        """Close the connections (a file database keeps its state for the next app)."""
+        with self._pool_lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        with self._turns.writing():
+            for conn in idle:
+                if conn is not self._anchor:
+                    conn.close()
+            self._anchor.close()

@@ -4,7 +4,9 @@ Patterns follow the real server's DRF router: no trailing slash (a trailing slas
 HTML 404, 050), list actions (``types``, ``all_scopes``, ``global_lookup``) before the
 ``{pk}`` routes, and ``{pk}`` matching any segment without a dot, so that ``/studies/abc``
 reaches the view and fails there as a 500 (055). ``Allow`` is the recorded one; a method
-it lists that the emulator does not implement answers 405.
+it lists that the emulator does not implement answers 405. A route says whether its GET
+writes (the two lists that store the caller's settings, FINDINGS "Side effects of
+GET"): every other read runs as a reader, beside the others.
 """
 
 from __future__ import annotations
@@ -38,16 +40,26 @@ _READ = "GET, HEAD, OPTIONS"
 _LINKS = "GET, POST, DELETE, HEAD, OPTIONS"
 
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 @dataclass(frozen=True)
 class Route:
     pattern: re.Pattern[str]
     allow: str
     handlers: Mapping[str, Handler]
+    get_writes: bool = False
+
+    def writes(self, method: str) -> bool:
+        """Whether a request with this method may write to the database."""
+        return method.upper() not in READ_METHODS or (
+            self.get_writes and method.upper() != "OPTIONS"
+        )
 
 
-def _route(template: str, allow: str, **handlers: Handler) -> Route:
+def _route(template: str, allow: str, get_writes: bool = False, **handlers: Handler) -> Route:
     regex = "/api/v1" + template.replace("{pk}", "(?P<pk>[^/.]+)")
-    return Route(re.compile(regex), allow, handlers)
+    return Route(re.compile(regex), allow, handlers, get_writes)
 
 
 ROUTES: list[Route] = [
@@ -110,7 +122,7 @@ ROUTES: list[Route] = [
         GET=practitioner_clients.get_client,
         DELETE=practitioner_clients.delete_client,
     ),
-    _route("/studies", _LIST, GET=studies.list_studies, POST=studies.create_study),
+    _route("/studies", _LIST, get_writes=True, GET=studies.list_studies, POST=studies.create_study),
     _route(
         "/studies/{pk}",
         _DETAIL,
@@ -147,7 +159,13 @@ ROUTES: list[Route] = [
         POST=study_links.enroll,
         DELETE=study_links.unenroll,
     ),
-    _route("/patients", _LIST, GET=patients.list_patients, POST=patients.create_patient),
+    _route(
+        "/patients",
+        _LIST,
+        get_writes=True,
+        GET=patients.list_patients,
+        POST=patients.create_patient,
+    ),
     _route("/patients/global_lookup", _READ, GET=patients.global_lookup),
     _route("/patients/{pk}", _DETAIL, GET=patients.get_patient, DELETE=patients.delete_patient),
     _route(

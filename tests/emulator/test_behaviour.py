@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
+import pytest
 
-from emulator.helpers import PROFILE, client_for
+from emulator.helpers import PROFILE, MakeApp, client_for
 from jhe_sync.emulator import EmulatorApp
 
 
@@ -77,3 +80,40 @@ def test_concurrent_writes_from_threads_all_land(app: EmulatorApp) -> None:
 def test_head_answers_like_get_without_a_body(client: httpx.Client) -> None:
     response = client.head(PROFILE)
     assert (response.status_code, response.content) == (200, b"")
+
+
+def test_in_a_file_database_a_read_neither_waits_for_a_write_in_progress_nor_sees_it(
+    make_app: MakeApp, tmp_path: Path
+) -> None:
+    app = make_app(db=str(tmp_path / "exchange.db"))
+    with client_for(app) as client, ThreadPoolExecutor(max_workers=1) as pool:
+        with app.database.transaction() as writing:
+            writing.store.run("UPDATE core_study SET name = 'half-written' WHERE id = 30001")
+            read = pool.submit(lambda: client.get("/api/v1/studies/30001"))
+            answer = read.result(timeout=10)  # the writer is still open
+        after = client.get("/api/v1/studies/30001").json()["name"]
+    assert (answer.status_code, answer.json()["name"]) == (200, "Lifespan Study on BP & HR")
+    assert after == "half-written"
+
+
+@pytest.mark.parametrize("db", [":memory:", "file"])
+def test_reads_run_beside_each_other(make_app: MakeApp, tmp_path: Path, db: str) -> None:
+    app = make_app(db=db if db == ":memory:" else str(tmp_path / "exchange.db"))
+    with (
+        client_for(app) as client,
+        ThreadPoolExecutor(max_workers=1) as pool,
+        app.database.transaction(write=False) as reading,
+    ):
+        reading.store.all("SELECT * FROM core_study")
+        other = pool.submit(lambda: client.get("/api/v1/organizations"))
+        assert other.result(timeout=10).status_code == 200  # the first read is still open
+
+
+def test_a_read_only_transaction_refuses_to_write(app: EmulatorApp) -> None:
+    with (
+        pytest.raises(sqlite3.OperationalError, match="readonly"),
+        app.database.transaction(write=False) as reading,
+    ):
+        reading.store.run("DELETE FROM core_study")
+    with app.database.transaction() as writing:
+        assert writing.store.scalar("SELECT COUNT(*) FROM core_study") == 5

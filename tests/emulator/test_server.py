@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
+from wsgiref.simple_server import make_server
 
 import httpx
 import pytest
 
 from emulator.helpers import PROFILE
-from jhe_sync.emulator import SEED_PASSWORD, FaultConfig, serve
+from jhe_sync.emulator import SEED_PASSWORD, FaultConfig, create_app, serve
+from jhe_sync.emulator.server import _RequestHandler, _ThreadingWSGIServer
 
 
 class Served:
@@ -79,3 +82,50 @@ def test_a_dropped_connection_closes_the_socket_without_an_answer() -> None:
                 client.get(PROFILE, headers={"Authorization": f"Bearer {token}"})
     finally:
         server.close()
+
+
+def _client_port(response: httpx.Response) -> int:
+    stream = response.extensions["network_stream"]
+    return int(stream.get_extra_info("client_addr")[1])
+
+
+def test_a_client_connection_is_kept_alive_between_requests(served: Served) -> None:
+    with httpx.Client(base_url=served.url) as client:
+        headers = {"Authorization": f"Bearer {_token(client)}"}
+        ports = set()
+        for path in (PROFILE, "/api/v1/organizations", "/api/v1/no_such_thing", PROFILE):
+            with client.stream("GET", path, headers=headers) as response:
+                ports.add(_client_port(response))
+                response.read()
+        posted = client.post(
+            "/api/v1/studies",
+            json={"name": "kept", "description": "d", "organization": 20003},
+            headers=headers,
+        )
+    assert posted.status_code == 201
+    assert posted.http_version == "HTTP/1.1"
+    assert len(ports) == 1
+
+
+def test_answers_are_sent_without_waiting_to_coalesce_small_writes() -> None:
+    nodelay: list[int] = []
+
+    class Probe(_RequestHandler):
+        def setup(self) -> None:
+            super().setup()
+            nodelay.append(self.connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+    app = create_app()
+    server = make_server(
+        "127.0.0.1", 0, app, server_class=_ThreadingWSGIServer, handler_class=Probe
+    )
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        httpx.get(f"http://127.0.0.1:{server.server_port}{PROFILE}")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+        app.close()
+    assert nodelay == [1]
