@@ -1,5 +1,5 @@
 """What jhe-sync changes on the exchange, each named once: the API prefix, the kinds of
-change, and the table of a study's link kinds.
+change, the practitioner roles, and the table of a study's link kinds.
 
 A study links to scope codes, data sources, clients and patients. All four are a set
 of ids under ``/api/v1/studies/{id}/<resource>``, added with ``POST`` and removed with
@@ -25,8 +25,17 @@ API = "/api/v1"
 
 
 class ChangeKind(Enum):
-    """What a change does. The declaration order is the order apply runs a study's changes."""
+    """What a change does. The declaration order is the order apply runs an entry's changes:
+    an organization's creation, update, move, raised roles and new members come before
+    every study change (phase 0), the studies' own changes next (phase 1), and lowered or
+    removed roles, removed members and organization deletions last (phase 2)."""
 
+    CREATE_ORGANIZATION = "create_organization"
+    UPDATE_ORGANIZATION = "update_organization"
+    MOVE_ORGANIZATION = "move_organization"
+    GRANT_ROLE = "grant_role"
+    RAISE_ROLE = "raise_role"
+    ADD_MEMBERSHIP = "add_patient_membership"
     CREATE_STUDY = "create_study"
     UPDATE_STUDY = "update_study"
     ADD_DATA_SOURCE = "add_data_source"
@@ -38,6 +47,10 @@ class ChangeKind(Enum):
     REMOVE_SCOPE = "remove_scope_request"
     REMOVE_DATA_SOURCE = "remove_data_source"
     DELETE_STUDY = "delete_study"
+    LOWER_ROLE = "lower_role"
+    REMOVE_ROLE = "remove_role"
+    REMOVE_MEMBERSHIP = "remove_patient_membership"
+    DELETE_ORGANIZATION = "delete_organization"
 
     @property
     def rank(self) -> int:
@@ -45,28 +58,97 @@ class ChangeKind(Enum):
 
     @property
     def destructive(self) -> bool:
+        """Guarded: refused unless allowed (``--allow-destroy``), counted by the thresholds."""
         return self in DESTRUCTIVE_KINDS
 
     @property
-    def is_link(self) -> bool:
-        return self not in (
-            ChangeKind.CREATE_STUDY,
-            ChangeKind.UPDATE_STUDY,
-            ChangeKind.DELETE_STUDY,
-        )
+    def subject(self) -> Subject:
+        """What the change belongs to: a study entry or an organization entry."""
+        return "study" if self in STUDY_KINDS else "organization"
 
+    @property
+    def phase(self) -> int:
+        """When apply runs it: 0 before the studies' changes, 1 with them, 2 after them."""
+        if self in STUDY_KINDS:
+            return 1
+        return 0 if self.rank < _RANK[ChangeKind.CREATE_STUDY] else 2
+
+    @property
+    def counted_as(self) -> Counted:
+        """Which count of a plan's summary the change adds to."""
+        return _COUNTED[self]
+
+    @property
+    def is_link(self) -> bool:
+        """A link added, changed or removed (of a study, or a role or membership of an
+        organization), rather than a change to a study or organization itself."""
+        return self.counted_as in ("link_add", "link_remove")
+
+
+Subject = Literal["study", "organization"]
+Counted = Literal["create", "update", "destroy", "link_add", "link_remove"]
 
 _RANK = {kind: index for index, kind in enumerate(ChangeKind)}
 
+STUDY_KINDS = frozenset(
+    kind
+    for kind in ChangeKind
+    if _RANK[ChangeKind.CREATE_STUDY] <= _RANK[kind] <= _RANK[ChangeKind.DELETE_STUDY]
+)
+
 DESTRUCTIVE_KINDS = frozenset(
     {
+        ChangeKind.MOVE_ORGANIZATION,
         ChangeKind.DELETE_STUDY,
         ChangeKind.UNENROLL,
         ChangeKind.REMOVE_SCOPE,
         ChangeKind.REMOVE_DATA_SOURCE,
         ChangeKind.REMOVE_CLIENT,
+        ChangeKind.LOWER_ROLE,
+        ChangeKind.REMOVE_ROLE,
+        ChangeKind.REMOVE_MEMBERSHIP,
+        ChangeKind.DELETE_ORGANIZATION,
     }
 )
+"""A move is guarded too: it hands the organization to the new parent's managers (who
+then hold its update and delete rights) and takes it from the old parent's."""
+
+_COUNTED: dict[ChangeKind, Counted] = {
+    ChangeKind.CREATE_ORGANIZATION: "create",
+    ChangeKind.UPDATE_ORGANIZATION: "update",
+    ChangeKind.MOVE_ORGANIZATION: "update",
+    ChangeKind.GRANT_ROLE: "link_add",
+    ChangeKind.RAISE_ROLE: "update",
+    ChangeKind.ADD_MEMBERSHIP: "link_add",
+    ChangeKind.CREATE_STUDY: "create",
+    ChangeKind.UPDATE_STUDY: "update",
+    ChangeKind.ADD_DATA_SOURCE: "link_add",
+    ChangeKind.ADD_SCOPE: "link_add",
+    ChangeKind.ADD_CLIENT: "link_add",
+    ChangeKind.ENROLL: "link_add",
+    ChangeKind.UNENROLL: "link_remove",
+    ChangeKind.REMOVE_CLIENT: "link_remove",
+    ChangeKind.REMOVE_SCOPE: "link_remove",
+    ChangeKind.REMOVE_DATA_SOURCE: "link_remove",
+    ChangeKind.DELETE_STUDY: "destroy",
+    ChangeKind.LOWER_ROLE: "update",
+    ChangeKind.REMOVE_ROLE: "link_remove",
+    ChangeKind.REMOVE_MEMBERSHIP: "link_remove",
+    ChangeKind.DELETE_ORGANIZATION: "destroy",
+}
+
+
+ROLES = ("manager", "member", "viewer")
+"""The practitioner roles of an organization, from the most rights to the fewest (the
+server stores any string; one it does not know grants nothing, like ``viewer``)."""
+
+MANAGER = "manager"
+
+
+def role_rank(role: str | None) -> int:
+    """How much a role may do: ``manager`` 3, ``member`` 2, ``viewer`` 1; none or an
+    unknown string 0 (the server's ROLE_PERMISSIONS give it no right)."""
+    return len(ROLES) - ROLES.index(role) if role in ROLES else 0
 
 
 LinkKind = Literal["scope", "data_source", "client", "patient"]

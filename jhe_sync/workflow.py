@@ -189,7 +189,7 @@ def _open_output(path: str, flag: str, mode: str) -> IO[str]:
 def _targeted(plan: Plan, desired: Desired | None, targets: Sequence[str]) -> Plan:
     """``--target`` keys must be spec keys (or ``id:N`` of a study the plan prunes); for a
     saved plan, the keys its changes name."""
-    known = {c.study_key for c in plan.changes}
+    known = {c.key for c in plan.changes}
     if desired is not None:
         known |= {s.key for s in desired.studies}
     unknown = sorted(set(targets) - known)

@@ -91,7 +91,7 @@ def apply_plan(
         progress=on_progress,
         chunk_size=max(1, chunk_size),
     )
-    groups = plan.by_study()
+    groups = plan.by_key()
     results: list[ChangeResult] = []
     if groups:
         workers = max(1, min(parallelism, len(groups)))
@@ -128,6 +128,8 @@ class _Run:
     writes: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _members: dict[int, frozenset[int]] = field(default_factory=dict)
+    _organizations: dict[str, int] = field(default_factory=dict)
+    """Ids of the organizations this apply created, by entry key."""
     _member_locks: dict[int, threading.Lock] = field(default_factory=dict)
 
     def report(self, result: ChangeResult) -> None:
@@ -148,6 +150,19 @@ class _Run:
             self.stop.wait(seconds)
         else:
             self.exchange.sleep(seconds)
+
+    def organization_of(self, change: Change) -> int:
+        """The id of the organization a change is in, also when this apply created it."""
+        if change.organization_id is not None:
+            return change.organization_id
+        with self._lock:
+            found = self._organizations.get(change.organization_key)
+        if found is None:
+            raise JheSyncError(
+                f'the plan creates organization "{change.organization_key}", but its create '
+                "did not run before this change"
+            )
+        return found
 
     def organization_members(self, organization_id: int) -> frozenset[int]:
         """Patient ids of an organization, read once per apply (enrollment pre-check)."""
@@ -241,20 +256,21 @@ class _StudyRun:
         return study_id
 
     def _create(self, change: Change) -> str:
+        organization_id = self.run.organization_of(change)
         call = change.call()
-        name = next((f.after for f in change.fields if f.name == "name"), change.study_name)
+        name = next((f.after for f in change.fields if f.name == "name"), change.name)
         adopted: list[int] = []
 
         def committed() -> bool:
             # The plan creates this study because no study of that name existed in the
             # organization: one that exists now is the one this write created.
-            listed = read_organization_studies(self.exchange, change.organization_id)
+            listed = read_organization_studies(self.exchange, organization_id)
             named = sorted(s.id for s in listed if s.name.strip() == str(name).strip())
             if len(named) > 1:
                 ids = ", ".join(map(str, named))
                 raise _Conflict(
                     f'{len(named)} studies named "{name}" now exist in organization '
-                    f"{change.organization_id} (ids {ids}); not creating another"
+                    f"{organization_id} (ids {ids}); not creating another"
                 )
             adopted[:] = named
             return bool(named)
@@ -277,10 +293,11 @@ class _StudyRun:
         enrolling = change.kind is ChangeKind.ENROLL
         wanted = list(dict.fromkeys(p.id for p in change.patients))
         refused: list[int] = []
+        organization_id = self.run.organization_of(change)
         if enrolling:
             # The server answers an outsider with a 500, after enrolling the ids before
             # it: check membership first, and leave outsiders out of every request.
-            members = self.run.organization_members(change.organization_id)
+            members = self.run.organization_members(organization_id)
             refused = [pid for pid in wanted if pid not in members]
             wanted = [pid for pid in wanted if pid in members]
         sent = 0
@@ -298,7 +315,7 @@ class _StudyRun:
             )
             raise JheSyncError(
                 f"{len(refused)} not enrolled: not patients of organization "
-                f"{change.organization_id}: {who}; add them to the organization first"
+                f"{organization_id}: {who}; add them to the organization first"
                 + (f" ({sent} others were enrolled)" if sent else "")
             )
         return ""

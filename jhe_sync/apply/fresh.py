@@ -54,10 +54,7 @@ def check_fresh(exchange: Exchange, plan: Plan, parallelism: int = 8) -> None:
 def _uncovered(plan: Plan) -> set[str]:
     """Objects the plan's changes depend on that it has no fingerprint of: each live study
     it changes, and the organization of each study it creates (its list of names)."""
-    needed = {
-        f"study:{c.study_id}" if c.study_id is not None else f"organization:{c.organization_id}"
-        for c in plan.changes
-    }
+    needed = {key for change in plan.changes for key in change.fingerprint_keys()}
     return needed - plan.fingerprints.keys()
 
 

@@ -1,6 +1,6 @@
 """``--journal FILE``: one JSON line per write attempt, for audit.
 
-Each line holds the time, the study key, the kind of change, the method, path and body
+Each line holds the time, the entry's key (a study's or an organization's), the kind of change, the method, path and body
 of the request, its outcome and status, and the one-line reason of an error. Bodies
 hold only ids and study fields: patients appear as ids, never with their details, and
 no header (so no token) is ever written.
@@ -35,7 +35,7 @@ class Journal:
             return
         entry: dict[str, Any] = {
             "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "study": change.study_key,
+            "key": change.key,
             "change": change.kind.value,
             "method": call.method,
             "path": call.path,

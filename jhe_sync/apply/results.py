@@ -36,7 +36,7 @@ class ChangeResult:
     def __str__(self) -> str:
         change = self.change
         study_id = self.study_id if self.study_id is not None else change.study_id
-        where = f'"{change.study_key}"' + (f" (id {study_id})" if study_id is not None else "")
+        where = f'"{change.key}"' + (f" (id {study_id})" if study_id is not None else "")
         line = f"{self.outcome.value:<7} {where}: {_short(change)}"
         return f"{line}: {self.reason}" if self.reason else line
 

@@ -1,21 +1,29 @@
 """Changes: small typed values, one per call (or per enrollment direction) to the exchange.
 
-A Change knows the HTTP call it stands for (``call``), whether it destroys something
-on the server, and what it touches. It holds no live objects and no patient details:
-patients appear as the spec author's label and their id.
+A Change belongs to one spec entry, a study or an organization (``key``: one namespace
+for both, as ``--target`` and ``--allow-destroy`` take them). It knows the HTTP call it
+stands for (``call``), whether it destroys something on the server, and what it
+touches. It holds no live objects and no patient details: patients appear as the spec
+author's label and their id, practitioners as their e-mail and user id.
+
+An object the same plan creates has no id yet: a study's own changes say ``{study_id}``
+in their path, and every change that needs the id of an organization the plan creates
+says ``{organization:KEY}`` (its entry's key), in the path or as a body value; apply
+fills both in once the create has answered.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from jhe_sync.resources import API, ChangeKind, link_of_change
 
 
 @dataclass(frozen=True)
 class FieldChange:
-    """One study field: its live value and the value the spec wants."""
+    """One field of a study or organization (or a practitioner's ``role``): its live value
+    and the value the spec wants."""
 
     name: str
     before: Any
@@ -34,7 +42,7 @@ class PatientTarget:
 
 @dataclass(frozen=True)
 class Impact:
-    """What a destructive change touches on the server, from the snapshot."""
+    """What a destructive change to a study touches on the server, from the snapshot."""
 
     enrolled: int = 0
     consented: int = 0
@@ -47,8 +55,62 @@ class Impact:
 
 
 @dataclass(frozen=True)
+class CascadedStudy:
+    """A study that an organization change reaches: deleted with its organization, or one
+    that a patient removed from the organization is unenrolled from."""
+
+    id: int
+    name: str
+    organization_id: int
+    enrolled: int = 0
+    """Patients of the change enrolled in it (all of them, for a study deleted)."""
+    consented: int = 0
+    consents: int = 0
+
+
+@dataclass(frozen=True)
+class OrganizationLabel:
+    """An organization as a cascade names it."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class Cascade:
+    """What goes with an organization deleted, or with a patient removed from one.
+
+    The server deletes an organization with its child organizations (recursively), their
+    studies (with the enrollments and consents), its patient memberships and practitioner
+    roles; patients are kept, and one whose only organizations these were is left in
+    none. A patient removed from an organization loses their enrollments and consents in
+    its studies, and their record when it was their last organization.
+    """
+
+    organizations: tuple[OrganizationLabel, ...] = ()
+    """Child organizations deleted with it."""
+    studies: tuple[CascadedStudy, ...] = ()
+    memberships: int = 0
+    """Patient memberships removed (of the organization and its children)."""
+    roles: int = 0
+    """Practitioner roles removed (as far as the organizations' user lists show them)."""
+    patients: tuple[PatientTarget, ...] = ()
+    """Patients left in no organization: for a deletion they stay on the exchange in no
+    organization's list; for a membership removal the patient record is deleted."""
+    complete: bool = True
+    """False when something could not be read: the counts are then lower bounds."""
+
+
+Lockout = Literal["", "caller", "last_manager"]
+"""Why a role change can never be applied, whatever the flags: it takes the manager role
+from the identity applying the plan (``caller``), or it leaves the organization with no
+manager (``last_manager``)."""
+
+
+@dataclass(frozen=True)
 class Call:
-    """An HTTP call. ``path`` may hold ``{study_id}`` until the study exists."""
+    """An HTTP call. ``path`` (and body values) may hold ``{study_id}`` or
+    ``{organization:KEY}`` until that object exists; a query is part of ``path``."""
 
     method: str
     path: str
@@ -58,33 +120,64 @@ class Call:
         return {"method": self.method, "path": self.path, "body": self.body}
 
 
+def organization_placeholder(key: str) -> str:
+    """What a call says for the id of an organization the plan creates: ``{organization:KEY}``."""
+    return f"{{organization:{key}}}"
+
+
+STUDY_PLACEHOLDER = "{study_id}"
+
+
 @dataclass(frozen=True)
 class Change:
-    """One planned change to one study."""
+    """One planned change to one study or organization."""
 
     kind: ChangeKind
-    study_key: str
-    organization_id: int
+    key: str
+    """The key of the spec entry (study or organization) the change belongs to."""
+    organization_id: int | None
+    """The organization a study change is in, or the one an organization change is
+    about; None when this plan creates it (see ``organization_key``)."""
+    organization_key: str = ""
+    """The entry key of that organization when this plan creates it; empty otherwise."""
     study_id: int | None = None
-    """The live study's id; None for a study that the plan creates."""
-    study_name: str = ""
+    """The live study's id; None for a study that the plan creates, or no study at all."""
+    name: str = ""
+    """The study's or the organization's name."""
+    parent_id: int | None = None
+    """The parent of an organization created or moved (its new parent for a move)."""
+    parent_key: str = ""
+    """The entry key of that parent when this plan creates it."""
     fields: tuple[FieldChange, ...] = ()
-    """For create: every field set; for update: each field that differs."""
+    """For create: every field set; for update: each field that differs; for a role:
+    ``role`` before and after."""
     link_id: int | None = None
+    """The linked object: a scope, data source or client; a practitioner's user id (roles);
+    a patient's id (memberships)."""
     link_label: str = ""
+    """How the plan names it: a code or name; a practitioner's e-mail; a patient's label."""
     patients: tuple[PatientTarget, ...] = ()
     reason: str = ""
     impact: Impact | None = None
+    cascade: Cascade | None = None
     protected: bool = False
-    """The study says ``protect: true``."""
+    """The entry says ``protect: true``."""
+    lockout: Lockout = ""
 
     @property
     def destructive(self) -> bool:
         return self.kind.destructive
 
     @property
-    def sort_key(self) -> tuple[str, int, str, tuple[int, ...]]:
-        return (self.study_key, self.kind.rank, self.link_label, tuple(p.id for p in self.patients))
+    def subject(self) -> str:
+        return self.kind.subject
+
+    @property
+    def sort_key(self) -> tuple[int, str, int, str, tuple[int, ...]]:
+        """Organizations first, then studies; within an entry, in the order apply runs them."""
+        subject = 0 if self.subject == "organization" else 1
+        patients = tuple(p.id for p in self.patients)
+        return (subject, self.key, self.kind.rank, self.link_label, patients)
 
     @property
     def link_count(self) -> int:
@@ -93,23 +186,60 @@ class Change:
             return len(self.patients)
         return 1 if self.kind.is_link else 0
 
+    @property
+    def role(self) -> tuple[str | None, str | None]:
+        """A role change's role before and after (None: no role)."""
+        for field in self.fields:
+            if field.name == "role":
+                return field.before, field.after
+        return None, None
+
+    def fingerprint_keys(self) -> frozenset[str]:
+        """The live objects this change depends on, as a saved plan fingerprints them: a
+        study it changes, the studies listed in the organization it creates a study in,
+        an organization it changes (its fields), the children of the parent it creates
+        an organization under, the roles or patient members it changes. An object the
+        same plan creates has none (the create it depends on is covered)."""
+        kind = self.kind
+        if self.subject == "study":
+            if self.study_id is not None:
+                return frozenset({f"study:{self.study_id}"})
+            known = self.organization_id
+            return frozenset() if known is None else frozenset({f"organization:{known}"})
+        if kind is ChangeKind.CREATE_ORGANIZATION:
+            parent = self.parent_id
+            return frozenset() if parent is None else frozenset({f"organization-children:{parent}"})
+        if self.organization_id is None:
+            return frozenset()
+        family = {
+            ChangeKind.GRANT_ROLE: "organization-roles",
+            ChangeKind.RAISE_ROLE: "organization-roles",
+            ChangeKind.LOWER_ROLE: "organization-roles",
+            ChangeKind.REMOVE_ROLE: "organization-roles",
+            ChangeKind.ADD_MEMBERSHIP: "organization-patients",
+            ChangeKind.REMOVE_MEMBERSHIP: "organization-patients",
+        }.get(kind, "organization-fields")
+        return frozenset({f"{family}:{self.organization_id}"})
+
     def to_dict(self) -> dict[str, Any]:
         """The change in a plan's json form, with the call it makes."""
-        impact = self.impact
+        impact, cascade = self.impact, self.cascade
         return {
             "kind": self.kind.value,
-            "study_key": self.study_key,
+            "key": self.key,
             "study_id": self.study_id,
-            "study_name": self.study_name,
+            "name": self.name,
             "organization_id": self.organization_id,
+            "organization_key": self.organization_key,
+            "parent_id": self.parent_id,
+            "parent_key": self.parent_key,
             "destructive": self.destructive,
             "protected": self.protected,
+            "lockout": self.lockout,
             "fields": [{"name": f.name, "before": f.before, "after": f.after} for f in self.fields],
             "link_id": self.link_id,
             "link_label": self.link_label,
-            "patients": [
-                {"id": p.id, "label": p.label, "consented": p.consented} for p in self.patients
-            ],
+            "patients": [_patient_dict(p) for p in self.patients],
             "impact": None
             if impact is None
             else {
@@ -118,17 +248,20 @@ class Change:
                 "consents": impact.consents,
                 "complete": impact.complete,
             },
+            "cascade": None if cascade is None else _cascade_dict(cascade),
             "reason": self.reason,
             "call": self.call().to_dict(),
         }
 
     def call(self) -> Call:
         """The request this change makes (enrollments: the whole, unchunked list)."""
-        study = str(self.study_id) if self.study_id is not None else "{study_id}"
+        if self.subject == "organization":
+            return self._organization_call()
+        study = str(self.study_id) if self.study_id is not None else STUDY_PLACEHOLDER
         base = f"{API}/studies/{study}"
         kind = self.kind
         if kind is ChangeKind.CREATE_STUDY:
-            return Call("POST", f"{API}/studies", study_body(self.fields, self.organization_id))
+            return Call("POST", f"{API}/studies", study_body(self.fields, self.organization))
         if kind is ChangeKind.UPDATE_STUDY:
             return Call("PATCH", base, study_body(self.fields))
         if kind is ChangeKind.DELETE_STUDY:
@@ -136,19 +269,87 @@ class Change:
         link = link_of_change(kind)
         method = "DELETE" if kind.destructive else "POST"
         ids = [p.id for p in self.patients] if link.enrollment else self.link_id
-        return Call(method, f"{base}/{link.resource}", {link.body_key: ids})
+        return Call(method, f"{API}/studies/{study}/{link.resource}", {link.body_key: ids})
+
+    @property
+    def organization(self) -> int | str:
+        """The organization's id, or its placeholder when this plan creates it."""
+        if self.organization_id is not None:
+            return self.organization_id
+        return organization_placeholder(self.organization_key)
+
+    @property
+    def parent(self) -> int | str | None:
+        """The parent's id, or its placeholder when this plan creates it (None: no parent)."""
+        if self.parent_id is not None:
+            return self.parent_id
+        return organization_placeholder(self.parent_key) if self.parent_key else None
+
+    def _organization_call(self) -> Call:
+        kind = self.kind
+        organization = self.organization
+        base = f"{API}/organizations/{organization}"
+        if kind is ChangeKind.CREATE_ORGANIZATION:
+            body = {f.name: f.after for f in self.fields if f.name in ("name", "type")}
+            return Call("POST", f"{API}/organizations", {**body, "part_of": self.parent})
+        if kind is ChangeKind.UPDATE_ORGANIZATION:
+            return Call("PATCH", base, {f.name: f.after for f in self.fields})
+        if kind is ChangeKind.MOVE_ORGANIZATION:
+            return Call("PATCH", base, {"partOf": self.parent})
+        if kind is ChangeKind.DELETE_ORGANIZATION:
+            return Call("DELETE", base)
+        if kind in (ChangeKind.GRANT_ROLE, ChangeKind.RAISE_ROLE, ChangeKind.LOWER_ROLE):
+            # The server's key, misspelt as it is upstream; the POST is an upsert.
+            body = {"jhe_user_id": self.link_id, "organization_partitioner_role": self.role[1]}
+            return Call("POST", f"{base}/user", body)
+        if kind is ChangeKind.REMOVE_ROLE:
+            return Call("DELETE", f"{base}/remove_user", {"jhe_user_id": self.link_id})
+        patient = f"{API}/patients/{self.link_id}"
+        if kind is ChangeKind.ADD_MEMBERSHIP:
+            return Call(
+                "PATCH", f"{patient}/global_add_organization?organization_id={organization}"
+            )
+        if kind is ChangeKind.REMOVE_MEMBERSHIP:
+            return Call("DELETE", f"{patient}?organization_id={organization}")
+        raise AssertionError(f"no call for {kind}")  # pragma: no cover
+
+
+def _patient_dict(patient: PatientTarget) -> dict[str, Any]:
+    return {"id": patient.id, "label": patient.label, "consented": patient.consented}
+
+
+def _cascade_dict(cascade: Cascade) -> dict[str, Any]:
+    return {
+        "organizations": [{"id": o.id, "name": o.name} for o in cascade.organizations],
+        "studies": [
+            {
+                "id": s.id,
+                "name": s.name,
+                "organization_id": s.organization_id,
+                "enrolled": s.enrolled,
+                "consented": s.consented,
+                "consents": s.consents,
+            }
+            for s in cascade.studies
+        ],
+        "memberships": cascade.memberships,
+        "roles": cascade.roles,
+        "patients": [_patient_dict(p) for p in cascade.patients],
+        "complete": cascade.complete,
+    }
 
 
 _WIRE_NAMES = {"name": "name", "description": "description", "icon_url": "iconUrl"}
 
 
 def study_body(
-    fields: tuple[FieldChange, ...], organization_id: int | None = None
+    fields: tuple[FieldChange, ...], organization: int | str | None = None
 ) -> dict[str, Any]:
-    """The JSON body of a study create or update (``organization`` is an int on writes)."""
+    """The JSON body of a study create or update (``organization`` is an int on writes,
+    or the placeholder of an organization the plan creates)."""
     body: dict[str, Any] = {_WIRE_NAMES[f.name]: f.after for f in fields if f.name in _WIRE_NAMES}
-    if organization_id is not None:
-        body["organization"] = organization_id
+    if organization is not None:
+        body["organization"] = organization
     return body
 
 
@@ -165,5 +366,5 @@ class UnmanagedStudy:
 class Warning_:
     """A plan warning: not an error, but a reviewer should know."""
 
-    study_key: str
+    key: str
     message: str

@@ -74,7 +74,8 @@ def diff(resolved: Resolved, live: Live) -> Plan:
         f"organization:{o}": live.organization_fingerprint(o)
         for o in sorted(resolved.managed_organization_ids & live.read_organization_ids)
     }
-    shown = {c.organization_id for c in changes} | {u.organization_id for u in unmanaged}
+    shown = {c.organization_id for c in changes if c.organization_id is not None}
+    shown |= {u.organization_id for u in unmanaged}
     return Plan(
         changes=tuple(changes),
         unmanaged=tuple(unmanaged),
@@ -147,10 +148,10 @@ def _create(study: ResolvedStudy) -> Change:
 def _prune(study: Study) -> Change:
     return Change(
         kind=ChangeKind.DELETE_STUDY,
-        study_key=unlisted_study_key(study.id),
+        key=unlisted_study_key(study.id),
         organization_id=study.organization_id,
         study_id=study.id,
-        study_name=study.name,
+        name=study.name,
         reason=f"prune: true for organization {study.organization_id}, and no spec entry lists this study",
     )
 
@@ -168,10 +169,10 @@ def _change(
     current = study.match.study
     return Change(
         kind=kind,
-        study_key=study.key,
+        key=study.key,
         organization_id=current.organization_id if current is not None else study.organization_id,
         study_id=current.id if current is not None else None,
-        study_name=current.name if kind is ChangeKind.DELETE_STUDY and current else study.spec.name,
+        name=current.name if kind is ChangeKind.DELETE_STUDY and current else study.spec.name,
         fields=fields,
         link_id=link_id,
         link_label=link_label,

@@ -3,11 +3,16 @@
 The safety check is the Plan's (``refusals``, ``raise_if_unsafe``), with what the user
 allowed (``SafetyPolicy``) beside it. Deleting a study, unenrolling a patient and
 removing a scope request, data source or client destroy consent records or stop data
-collection. Each such change is refused unless the user allowed it; a ``protect:
-true`` study refuses it whatever the flags; and a threshold refuses a plan that
-destroys too much at once (a spec file that lost half its content by mistake looks
-exactly like that). Every reason names the change and the flag that would allow it,
-so one run shows everything to decide.
+collection; deleting an organization takes its child organizations and their studies
+with it; removing a patient from an organization unenrolls them from its studies (and
+deletes the patient with their last organization); lowering or removing a role takes
+access away, and a move hands an organization to other managers. Each such change is
+refused unless the user allowed it (for its entry's key, or all); a ``protect: true``
+entry refuses it whatever the flags, and so does a role change that takes the manager
+role from the identity applying the plan, or leaves an organization without a manager;
+and a threshold refuses a plan that destroys too much at once (a spec file that lost
+half its content by mistake looks exactly like that). Every reason names the change and
+the flag that would allow it, so one run shows everything to decide.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from jhe_sync.plan.change import Change, UnmanagedStudy, Warning_
 from jhe_sync.plan.render.wording import describe, patients_text, plural
 from jhe_sync.resources import ChangeKind
 
-PLAN_FORMAT_VERSION = 1
+PLAN_FORMAT_VERSION = 2
 
 SHARE_FLOOR = 10
 """The destroy share applies only from this many managed objects: in a tiny estate one
@@ -42,8 +47,9 @@ class SafetyPolicy:
     """Most share of the managed links and studies that one plan may destroy."""
     ignore_threshold: bool = False
 
-    def allows(self, study_key: str) -> bool:
-        return self.allow_destroy_all or study_key in self.allow_destroy_keys
+    def allows(self, key: str) -> bool:
+        """Whether destructive changes of this entry (a study or organization key) are allowed."""
+        return self.allow_destroy_all or key in self.allow_destroy_keys
 
 
 @dataclass(frozen=True)
@@ -85,7 +91,7 @@ class Plan:
         self.unmanaged = tuple(
             sorted(self.unmanaged, key=lambda u: (u.organization_id, u.name, u.id))
         )
-        self.warnings = tuple(sorted(self.warnings, key=lambda w: (w.study_key, w.message)))
+        self.warnings = tuple(sorted(self.warnings, key=lambda w: (w.key, w.message)))
 
     @property
     def empty(self) -> bool:
@@ -93,16 +99,16 @@ class Plan:
 
     @property
     def counts(self) -> PlanCounts:
-        kinds = [c.kind for c in self.changes]
+        """Studies and organizations created, updated (roles changed included) and
+        destroyed; links (a study's, and roles and memberships) added and removed."""
+        counted = [c.kind.counted_as for c in self.changes]
         return PlanCounts(
-            create=kinds.count(ChangeKind.CREATE_STUDY),
-            update=kinds.count(ChangeKind.UPDATE_STUDY),
-            destroy=kinds.count(ChangeKind.DELETE_STUDY),
-            links_add=sum(
-                c.link_count for c in self.changes if c.kind.is_link and not c.destructive
-            ),
+            create=counted.count("create"),
+            update=counted.count("update"),
+            destroy=counted.count("destroy"),
+            links_add=sum(c.link_count for c in self.changes if c.kind.counted_as == "link_add"),
             links_remove=sum(
-                c.link_count for c in self.changes if c.kind.is_link and c.destructive
+                c.link_count for c in self.changes if c.kind.counted_as == "link_remove"
             ),
         )
 
@@ -111,11 +117,17 @@ class Plan:
         name = self.organization_names.get(organization_id)
         return f"{name} ({organization_id})" if name else f"organization {organization_id}"
 
-    def by_study(self) -> dict[str, list[Change]]:
-        """Changes grouped by study key, in plan order."""
+    def organization_reference(self, change: Change) -> str:
+        """The organization a change is in: its label, or ``new organization "KEY"``."""
+        if change.organization_id is None:
+            return f'new organization "{change.organization_key}"'
+        return self.organization_label(change.organization_id)
+
+    def by_key(self) -> dict[str, list[Change]]:
+        """Changes grouped by entry key (organizations first, then studies), in plan order."""
         groups: dict[str, list[Change]] = {}
         for change in self.changes:
-            groups.setdefault(change.study_key, []).append(change)
+            groups.setdefault(change.key, []).append(change)
         return groups
 
     def destructive_changes(self) -> list[Change]:
@@ -147,7 +159,7 @@ class Plan:
                 "text": counts.summary() if self.changes else "No changes.",
             },
             "changes": [change.to_dict() for change in self.changes],
-            "warnings": [{"study_key": w.study_key, "message": w.message} for w in self.warnings],
+            "warnings": [{"key": w.key, "message": w.message} for w in self.warnings],
             "unmanaged": [
                 {"id": u.id, "name": u.name, "organization_id": u.organization_id}
                 for u in self.unmanaged
@@ -159,12 +171,12 @@ class Plan:
         }
 
     def filtered(self, keys: Iterable[str]) -> Plan:
-        """The same plan limited to some study keys (``--target``)."""
+        """The same plan limited to some entry keys (``--target``)."""
         wanted = set(keys)
         return Plan(
-            changes=tuple(c for c in self.changes if c.study_key in wanted),
+            changes=tuple(c for c in self.changes if c.key in wanted),
             unmanaged=(),
-            warnings=tuple(w for w in self.warnings if w.study_key in wanted),
+            warnings=tuple(w for w in self.warnings if w.key in wanted),
             managed_objects=self.managed_objects,
             spec_digest=self.spec_digest,
             fingerprints=self.fingerprints,
@@ -178,9 +190,7 @@ class Plan:
 def refusals(plan: Plan, policy: SafetyPolicy) -> list[str]:
     """Every reason the safeguards refuse ``plan`` under ``policy``; empty if none."""
     reasons = [
-        reason
-        for change in plan.destructive_changes()
-        if (reason := change_refusal(change, policy)) is not None
+        reason for change in plan.changes if (reason := change_refusal(change, policy)) is not None
     ]
     if not policy.ignore_threshold:
         reasons += threshold_refusals(plan, policy)
@@ -188,7 +198,8 @@ def refusals(plan: Plan, policy: SafetyPolicy) -> list[str]:
 
 
 def destroyed_objects(plan: Plan) -> int:
-    """How many objects the plan destroys: each study or link, each unenrolled patient."""
+    """How many objects the plan destroys: each study, organization or link (roles and
+    memberships too), each unenrolled patient, each move."""
     return sum(
         len(change.patients) if change.kind is ChangeKind.UNENROLL else 1
         for change in plan.destructive_changes()
@@ -196,19 +207,40 @@ def destroyed_objects(plan: Plan) -> int:
 
 
 def change_refusal(change: Change, policy: SafetyPolicy) -> str | None:
-    """Why one destructive change is refused, or None when it is allowed."""
-    what = f'study "{change.study_key}": {_refused_change(change)}'
+    """Why one change is refused, or None when it is allowed (or not destructive)."""
+    what = f'{change.subject} "{change.key}": {_refused_change(change)}'
+    if change.lockout:
+        return f"{what}: {LOCKOUTS[change.lockout]}"
+    if not change.destructive:
+        return None
     if change.protected:
+        losing = "loses no links" if change.subject == "study" else "is never moved"
         return (
-            f"{what}: the study is protected (protect: true), so it is never deleted and loses "
-            "no links, whatever the flags; remove protect: true from its spec first"
+            f"{what}: the {change.subject} is protected (protect: true), so it is never "
+            f"deleted and {losing}, whatever the flags; remove protect: true from its spec first"
         )
-    if policy.allows(change.study_key):
+    if policy.allows(change.key):
         return None
     return (
-        f"{what}: destructive; allow it with --allow-destroy {change.study_key} "
-        "(this study) or --allow-destroy (all)"
+        f"{what}: destructive; allow it with --allow-destroy {change.key} "
+        f"(this {change.subject}) or --allow-destroy (all)"
     )
+
+
+LOCKOUTS = {
+    "caller": (
+        "it takes the manager role from the identity applying this plan, which could then no "
+        "longer manage the organization's practitioners; refused whatever the flags. Keep that "
+        "identity as a manager in the organization's practitioners, or apply with other "
+        "credentials"
+    ),
+    "last_manager": (
+        "it leaves the organization without a manager: nobody but a superuser could grant a "
+        "role in it again; refused whatever the flags. Give someone the manager role in the "
+        "organization's practitioners"
+    ),
+}
+"""Why a role change with a ``lockout`` is refused, by lockout."""
 
 
 def _refused_change(change: Change) -> str:

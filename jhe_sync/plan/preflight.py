@@ -74,7 +74,8 @@ def _missing_roles(
 ) -> list[Problem]:
     keys_by_org: dict[int, dict[str, None]] = defaultdict(dict)
     for change in plan.changes:
-        keys_by_org[change.organization_id][change.study_key] = None
+        if change.subject == "study" and change.organization_id is not None:
+            keys_by_org[change.organization_id][change.key] = None
     problems = []
     for org_id, ordered_keys in sorted(keys_by_org.items()):
         keys = list(ordered_keys)
@@ -107,9 +108,9 @@ def _missing_roles(
 def _foreign_patients(plan: Plan, by_key: dict[str, ResolvedStudy], live: Live) -> list[Problem]:
     problems = []
     for change in plan.changes:
-        if change.kind is not ChangeKind.ENROLL:
+        if change.kind is not ChangeKind.ENROLL or change.organization_id is None:
             continue
-        study = by_key[change.study_key]
+        study = by_key[change.key]
         positions = {ref.id: ref.index for ref in study.patients or ()}
         for target in change.patients:
             patient = live.patients.get(target.id)
@@ -176,7 +177,7 @@ def _data_source_ids(study: ResolvedStudy, live: Live) -> frozenset[int] | None:
 def _consent_again(plan: Plan, by_key: dict[str, ResolvedStudy], live: Live) -> list[Warning_]:
     """Patients who stay enrolled are asked to consent to each scope the plan adds."""
     warnings = []
-    for key, changes in plan.by_study().items():
+    for key, changes in plan.by_key().items():
         added = [
             c.link_label
             for c in changes

@@ -20,9 +20,13 @@ from typing import IO, Any, TypeVar
 
 from jhe_sync.errors import PlanFileError, TamperedPlanError
 from jhe_sync.plan.change import (
+    Cascade,
+    CascadedStudy,
     Change,
     FieldChange,
     Impact,
+    Lockout,
+    OrganizationLabel,
     PatientTarget,
     UnmanagedStudy,
     Warning_,
@@ -61,7 +65,7 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
         ),
         warnings=tuple(
             Warning_(
-                study_key=_get(item, "study_key", str, f"warnings[{i}]"),
+                key=_get(item, "key", str, f"warnings[{i}]"),
                 message=_get(item, "message", str, f"warnings[{i}]"),
             )
             for i, item in enumerate(_get(data, "warnings", list, "plan"))
@@ -87,12 +91,19 @@ def change_from_dict(data: Any, where: str) -> Change:
     except ValueError:
         raise PlanFileError(f"{where}: unknown change kind {kind_value!r}") from None
     impact: dict[str, Any] | None = _get(data, "impact", (dict, type(None)), where)
+    cascade: dict[str, Any] | None = _get(data, "cascade", (dict, type(None)), where)
+    lockout = _get(data, "lockout", str, where)
+    if lockout not in _LOCKOUTS:
+        raise PlanFileError(f"{where}: unknown lockout {lockout!r}")
     change = Change(
         kind=kind,
-        study_key=_get(data, "study_key", str, where),
-        organization_id=_get(data, "organization_id", int, where),
+        key=_get(data, "key", str, where),
+        organization_id=_get(data, "organization_id", (int, type(None)), where),
+        organization_key=_get(data, "organization_key", str, where),
         study_id=_get(data, "study_id", (int, type(None)), where),
-        study_name=_get(data, "study_name", str, where),
+        name=_get(data, "name", str, where),
+        parent_id=_get(data, "parent_id", (int, type(None)), where),
+        parent_key=_get(data, "parent_key", str, where),
         fields=tuple(
             FieldChange(
                 name=_get(item, "name", str, f"{where}.fields[{i}]"),
@@ -103,14 +114,7 @@ def change_from_dict(data: Any, where: str) -> Change:
         ),
         link_id=_get(data, "link_id", (int, type(None)), where),
         link_label=_get(data, "link_label", str, where),
-        patients=tuple(
-            PatientTarget(
-                id=_get(item, "id", int, f"{where}.patients[{i}]"),
-                label=_get(item, "label", str, f"{where}.patients[{i}]"),
-                consented=_get(item, "consented", bool, f"{where}.patients[{i}]"),
-            )
-            for i, item in enumerate(_get(data, "patients", list, where))
-        ),
+        patients=_patients(_get(data, "patients", list, where), f"{where}.patients"),
         reason=_get(data, "reason", str, where),
         impact=None
         if impact is None
@@ -120,7 +124,9 @@ def change_from_dict(data: Any, where: str) -> Change:
             consents=_get(impact, "consents", int, f"{where}.impact"),
             complete=_get(impact, "complete", bool, f"{where}.impact"),
         ),
+        cascade=None if cascade is None else _cascade(cascade, f"{where}.cascade"),
         protected=_get(data, "protected", bool, where),
+        lockout=lockout,
     )
     if "call" in data and data["call"] != change.call().to_dict():
         raise PlanFileError(
@@ -128,6 +134,47 @@ def change_from_dict(data: Any, where: str) -> Change:
             "for that change; plan again with this version"
         )
     return change
+
+
+_LOCKOUTS: tuple[Lockout, ...] = ("", "caller", "last_manager")
+
+
+def _patients(items: list[Any], where: str) -> tuple[PatientTarget, ...]:
+    return tuple(
+        PatientTarget(
+            id=_get(item, "id", int, f"{where}[{i}]"),
+            label=_get(item, "label", str, f"{where}[{i}]"),
+            consented=_get(item, "consented", bool, f"{where}[{i}]"),
+        )
+        for i, item in enumerate(items)
+    )
+
+
+def _cascade(data: dict[str, Any], where: str) -> Cascade:
+    return Cascade(
+        organizations=tuple(
+            OrganizationLabel(
+                id=_get(item, "id", int, f"{where}.organizations[{i}]"),
+                name=_get(item, "name", str, f"{where}.organizations[{i}]"),
+            )
+            for i, item in enumerate(_get(data, "organizations", list, where))
+        ),
+        studies=tuple(
+            CascadedStudy(
+                id=_get(item, "id", int, f"{where}.studies[{i}]"),
+                name=_get(item, "name", str, f"{where}.studies[{i}]"),
+                organization_id=_get(item, "organization_id", int, f"{where}.studies[{i}]"),
+                enrolled=_get(item, "enrolled", int, f"{where}.studies[{i}]"),
+                consented=_get(item, "consented", int, f"{where}.studies[{i}]"),
+                consents=_get(item, "consents", int, f"{where}.studies[{i}]"),
+            )
+            for i, item in enumerate(_get(data, "studies", list, where))
+        ),
+        memberships=_get(data, "memberships", int, where),
+        roles=_get(data, "roles", int, where),
+        patients=_patients(_get(data, "patients", list, where), f"{where}.patients"),
+        complete=_get(data, "complete", bool, where),
+    )
 
 
 def _get(data: Any, key: str, kind: type[T] | tuple[type, ...], where: str) -> T:

@@ -166,7 +166,7 @@ def test_a_refused_create_fails_and_skips_the_rest_of_its_study(
         ChangeKind.CREATE_STUDY,
         "cardio",
         20006,
-        study_name="Not mine",
+        name="Not mine",
         fields=(FieldChange("name", None, "Not mine"), FieldChange("description", None, "d")),
     )
     scope = Change(
@@ -186,7 +186,7 @@ def test_one_studys_failure_does_not_stop_the_others(emulator: Any, connect: Con
         ChangeKind.CREATE_STUDY,
         "a-cardio",
         20006,
-        study_name="Not mine",
+        name="Not mine",
         fields=(FieldChange("name", None, "Not mine"), FieldChange("description", None, "d")),
     )
     fine = Change(
@@ -379,7 +379,7 @@ def test_each_write_attempt_is_journaled_without_secrets_or_patient_details(
     lines = [json.loads(line) for line in journal.getvalue().splitlines()]
     assert len(lines) == len(writes(app)) == 6
     assert lines[0]["outcome"] == "unknown" and lines[0]["status"] == 500
-    assert {"time", "study", "change", "method", "path", "outcome", "status"} <= set(lines[0])
+    assert {"time", "key", "change", "method", "path", "outcome", "status"} <= set(lines[0])
     enroll = next(line for line in lines if line["change"] == "enroll_patients")
     assert enroll["body"] == {"patient_ids": [40001, 40002]}
     text = journal.getvalue()

@@ -65,7 +65,7 @@ def _allowed(plan: Plan, created: dict[str, int]) -> list[tuple[str, re.Pattern[
     allowed = []
     for change in plan.changes:
         call = change.call()
-        study_id = created.get(change.study_key, change.study_id)
+        study_id = created.get(change.key, change.study_id)
         path = call.path.replace("{study_id}", str(study_id))
         body: Any = call.body
         if change.kind in (ChangeKind.ENROLL, ChangeKind.UNENROLL):
@@ -118,7 +118,7 @@ def test_at_most_three_applies_converge_through_faults(
             app.seen.clear()
             result = apply_plan(exchange, plan, ALLOW_ALL, parallelism=1)
             created = {
-                r.change.study_key: r.study_id
+                r.change.key: r.study_id
                 for r in result.results
                 if r.change.kind is ChangeKind.CREATE_STUDY and r.study_id is not None
             }

@@ -71,9 +71,7 @@ def test_a_protected_study_loses_no_link_whatever_the_flags(
 def test_a_protected_study_is_never_deleted(emulator: Any, scripted: Any, connect: Connect) -> None:
     app = scripted(emulator)
     exchange = connect(app)
-    delete = Change(
-        ChangeKind.DELETE_STUDY, "bp", 20003, study_id=30002, study_name="x", protected=True
-    )
+    delete = Change(ChangeKind.DELETE_STUDY, "bp", 20003, study_id=30002, name="x", protected=True)
     _refused(app, exchange, Plan(changes=(delete,)), SafetyPolicy(allow_destroy_all=True))
 
 

@@ -232,7 +232,7 @@ def test_target_limits_the_plan_to_one_study(
         encoding="utf-8",
     )
     run = jhe("plan", spec, "--url", local, "--target", "b", "--format", "json")
-    assert [c["study_key"] for c in json.loads(run.out)["changes"]] == ["b"]
+    assert [c["key"] for c in json.loads(run.out)["changes"]] == ["b"]
 
 
 def test_an_unknown_data_source_names_the_file_and_line(
@@ -307,7 +307,7 @@ def test_target_narrows_a_saved_plan_too(
     run = jhe("apply", "--plan", saved, "--url", local, "--auto-approve", "--target", "a")
     assert run.code == 0, run.err
     left = jhe("plan", spec, "--url", local, "--format", "json")
-    assert [c["study_key"] for c in json.loads(left.out)["changes"]] == ["b"]
+    assert [c["key"] for c in json.loads(left.out)["changes"]] == ["b"]
 
 
 def test_a_saved_plan_takes_no_spec_variables(

@@ -406,7 +406,7 @@ def test_prune_deletes_the_live_studies_no_entry_lists():
     (delete,) = plan.changes
     assert delete.kind is ChangeKind.DELETE_STUDY
     assert delete.study_id == 30002
-    assert delete.study_key == unlisted_study_key(30002) == "id:30002"
+    assert delete.key == unlisted_study_key(30002) == "id:30002"
     assert plan.unmanaged == ()
 
 
@@ -437,7 +437,7 @@ def test_changes_are_ordered_by_study_key_then_execution_order():
         live,
     )
 
-    assert [(c.study_key, c.kind) for c in plan.changes] == [
+    assert [(c.key, c.kind) for c in plan.changes] == [
         ("alpha", ChangeKind.CREATE_STUDY),
         ("alpha", ChangeKind.ADD_SCOPE),
         ("zeta", ChangeKind.ADD_SCOPE),
@@ -510,4 +510,4 @@ def test_filtering_by_target_keeps_only_those_studies():
         desired(hypertension_spec(), spec("other", "Other", description="x")), make_live()
     )
 
-    assert {c.study_key for c in plan.filtered(["other"]).changes} == {"other"}
+    assert {c.key for c in plan.filtered(["other"]).changes} == {"other"}

@@ -14,10 +14,10 @@ LENIENT = {"max_destroy": 1000, "max_destroy_fraction": 1.0}
 
 
 def change(kind: ChangeKind, key: str = "hypertension", **fields) -> Change:
-    defaults = {"study_id": 30012, "study_name": "Hypertension Management Study"}
+    defaults = {"study_id": 30012, "name": "Hypertension Management Study"}
     if kind.is_link and kind not in (ChangeKind.ENROLL, ChangeKind.UNENROLL):
         defaults |= {"link_id": 50004, "link_label": "omh:heart-rate:2.0"}
-    return Change(kind=kind, study_key=key, organization_id=20003, **(defaults | fields))
+    return Change(kind=kind, key=key, organization_id=20003, **(defaults | fields))
 
 
 def plan_of(*changes: Change, managed_objects: int = 0) -> Plan:

@@ -114,10 +114,14 @@ def test_reformatting_a_saved_plan_is_not_an_edit(plan):
     [
         ("{not json", "not a saved plan: invalid JSON at line 1, column 2"),
         ("[1, 2]", "not a saved plan: write one with jhe-sync plan --out FILE"),
-        ('{"format_version": 1, "changes": []}', "the plan has no digest"),
+        ('{"format_version": 2, "changes": []}', "the plan has no digest"),
         ('{"format_version": 99, "changes": []}', "format version 99"),
+        (
+            '{"format_version": 1, "changes": []}',
+            "format version 1, .* reads version 2; plan again",
+        ),
     ],
-    ids=["not json", "not an object", "no digest", "unknown version"],
+    ids=["not json", "not an object", "no digest", "unknown version", "the previous version"],
 )
 def test_a_malformed_saved_plan_is_a_clear_error(content, message):
     with pytest.raises(PlanFileError, match=message):

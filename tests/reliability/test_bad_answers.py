@@ -259,7 +259,7 @@ def test_a_write_whose_read_back_is_unreadable_is_not_sent_again_and_fails_as_un
     assert create.outcome is Outcome.FAILED
     assert "whether it happened is unknown" in create.reason
     assert "<" not in create.reason and "\n" not in create.reason
-    after = [r for r in result.results if r.change.study_key == "new" and r is not create]
+    after = [r for r in result.results if r.change.key == "new" and r is not create]
     assert after and all(r.outcome is Outcome.SKIPPED for r in after)
 
 

@@ -241,7 +241,7 @@ def _planned_removals(plan: Plan, created: dict[str, int]) -> set[tuple[str, str
         if not change.kind.destructive:
             continue
         call = change.call()
-        study_id = created.get(change.study_key, change.study_id)
+        study_id = created.get(change.key, change.study_id)
         path = call.path.replace("{study_id}", str(study_id))
         if change.kind is ChangeKind.UNENROLL:
             for patient in change.patients:
@@ -256,7 +256,7 @@ def assert_only_planned_deletions(estate: Estate) -> None:
     allowed: set[tuple[str, str, str]] = set()
     for plan, result in estate.runs:
         created = {
-            r.change.study_key: r.study_id
+            r.change.key: r.study_id
             for r in result.results
             if r.change.kind is ChangeKind.CREATE_STUDY and r.study_id is not None
         }

@@ -22,14 +22,15 @@ from typing import IO
 from jhe_sync.markdown import escape, inline_code
 from jhe_sync.plan.change import Change
 from jhe_sync.plan.plan import Plan
-from jhe_sync.plan.render.text import NO_CHANGES
+from jhe_sync.plan.render.text import NO_CHANGES, group_title
 from jhe_sync.plan.render.wording import (
     Detail,
+    cascade_lines,
     change_details,
     describe,
+    entry_ref,
     impact_text,
     plural,
-    study_ref,
     symbol,
 )
 
@@ -87,13 +88,13 @@ def render_markdown(
         doc.section(
             "\n### Warnings\n\n",
             "warnings",
-            [f"- `{inline_code(w.study_key)}`: {escape(w.message)}\n" for w in plan.warnings],
+            [f"- `{inline_code(w.key)}`: {escape(w.message)}\n" for w in plan.warnings],
         )
 
-    groups = plan.by_study()
+    groups = plan.by_key()
     if groups:
         doc.section(
-            "\n### Changes by study\n\n",
+            "\n### Changes by study\n\n" if _studies_only(plan) else "\n### Changes\n\n",
             "study details",
             [_details(key, changes, plan) for key, changes in groups.items()],
         )
@@ -113,22 +114,29 @@ def render_markdown(
 
 
 def _destructive_item(change: Change) -> str:
-    line = f"- **{escape(study_ref(change))}**: {escape(describe(change))}"
+    line = f"- **{escape(entry_ref(change))}**: {escape(describe(change))}"
     if change.impact is not None:
         line += f" — impact: {escape(impact_text(change.impact))}"
-    if change.protected:
+    if change.cascade is not None:
+        line += "".join(f" — {escape(text)}" for text in cascade_lines(change))
+    if change.lockout:
+        line += " — **refused whatever the flags**"
+    elif change.protected:
         line += " — **protected** (protect: true): apply refuses it"
     return line + "\n"
 
 
+def _studies_only(plan: Plan) -> bool:
+    return all(change.subject == "study" for change in plan.changes)
+
+
 def _details(key: str, changes: list[Change], plan: Plan) -> str:
-    first = changes[0]
-    where = f"id {first.study_id}" if first.study_id is not None else "new"
-    organization = html.escape(plan.organization_label(first.organization_id))
-    summary = (
-        f"<code>{html.escape(key)}</code> ({where}, {organization}): "
-        f"{plural(len(changes), 'change')}"
-    )
+    title = group_title(key, changes[0], plan)
+    noun, _, rest = title.partition(" ")
+    quoted = f'"{key}"'
+    where = html.escape(rest.removeprefix(quoted))
+    kind = "" if noun == "study" else f"{noun} "
+    summary = f"{kind}<code>{html.escape(key)}</code>{where}: {plural(len(changes), 'change')}"
     body = "\n".join(line for change in changes for line in _diff_lines(change))
     fence = "`" * max(3, 1 + max((len(run) for run in _BACKTICKS.findall(body)), default=0))
     return f"<details><summary>{summary}</summary>\n\n{fence}diff\n{body}\n{fence}\n\n</details>\n"

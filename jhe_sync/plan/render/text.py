@@ -1,4 +1,5 @@
-"""The text form of a plan: Terraform-like ``+ ~ -`` lines grouped by study.
+"""The text form of a plan: Terraform-like ``+ ~ -`` lines grouped by spec entry
+(organizations first, then studies).
 
 For terminals and CI logs. Colour only when asked (``color``); the CLI asks on a TTY
 without ``NO_COLOR``. Formatting only: everything shown is in the Plan.
@@ -45,19 +46,15 @@ def render_text(
     """Write the plan for a terminal or a log to ``stream``, in ANSI colour if ``color``;
     ``refusals`` are why apply's safeguards would refuse it (None: not checked)."""
     lines = _Lines(color)
-    for key, changes in plan.by_study().items():
-        first = changes[0]
-        where = f"id {first.study_id}" if first.study_id is not None else "new"
-        lines.add(
-            f'# study "{key}" ({where}, {plan.organization_label(first.organization_id)})', "header"
-        )
+    for key, changes in plan.by_key().items():
+        lines.add(f"# {group_title(key, changes[0], plan)}", "header")
         for change in changes:
             _change_lines(lines, change)
         lines.add("")
     if plan.warnings:
         lines.add("Warnings:", "warning")
         for warning in plan.warnings:
-            lines.add(f"  ! {warning.study_key}: {warning.message}", "warning")
+            lines.add(f"  ! {warning.key}: {warning.message}", "warning")
         lines.add("")
     if plan.unmanaged:
         count = len(plan.unmanaged)
@@ -81,6 +78,16 @@ def render_text(
         for reason in refusals:
             lines.add(f"  - {reason}", "refused")
     stream.write(lines.text())
+
+
+def group_title(key: str, first: Change, plan: Plan) -> str:
+    """``study "bp" (id 30001, Lifespan Lab (20003))``, ``organization "sleep-lab" (new,
+    in Lifespan Lab (20003))``: the heading of one entry's changes."""
+    if first.subject == "study":
+        where = f"id {first.study_id}" if first.study_id is not None else "new"
+        return f'study "{key}" ({where}, {plan.organization_reference(first)})'
+    where = f"id {first.organization_id}" if first.organization_id is not None else "new"
+    return f'organization "{key}" ({where})'
 
 
 def _change_lines(lines: _Lines, change: Change) -> None:

@@ -12,12 +12,24 @@ from typing import Literal
 from jhe_sync.plan.change import Change, Impact, PatientTarget
 from jhe_sync.resources import ChangeKind, link_of_change
 
+_IN_PLACE = frozenset(
+    {
+        ChangeKind.UPDATE_STUDY,
+        ChangeKind.UPDATE_ORGANIZATION,
+        ChangeKind.MOVE_ORGANIZATION,
+        ChangeKind.RAISE_ROLE,
+        ChangeKind.LOWER_ROLE,
+    }
+)
+
 
 def symbol(change: Change) -> str:
-    """``+`` adds, ``~`` updates, ``-`` destroys (as Terraform writes them)."""
-    if change.destructive:
-        return "-"
-    return "~" if change.kind is ChangeKind.UPDATE_STUDY else "+"
+    """``+`` adds, ``~`` changes in place, ``-`` deletes or removes (as Terraform writes
+    them). A guarded change in place (a move, a lowered role) is still ``~``: what it
+    does shows in the symbol, that it is guarded in the refusals."""
+    if change.kind in _IN_PLACE:
+        return "~"
+    return "-" if change.destructive else "+"
 
 
 def plural(count: int, noun: str) -> str:
@@ -29,11 +41,12 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}s"
 
 
-def study_ref(change: Change) -> str:
-    """``study "hypertension" (id 30012)``, or ``new study "hypertension"``."""
-    if change.study_id is None:
-        return f'new study "{change.study_key}"'
-    return f'study "{change.study_key}" (id {change.study_id})'
+def entry_ref(change: Change) -> str:
+    """``study "hypertension" (id 30012)``, ``new organization "sleep-lab"``."""
+    known = change.study_id if change.subject == "study" else change.organization_id
+    if known is None:
+        return f'new {change.subject} "{change.key}"'
+    return f'{change.subject} "{change.key}" (id {known})'
 
 
 def patient_text(patient: PatientTarget, show_consent: bool = False) -> str:
@@ -51,18 +64,42 @@ def patients_text(patients: Sequence[PatientTarget], show_consent: bool = False)
 def describe(change: Change) -> str:
     """What the change does, in a few words: ``add scope request "omh:heart-rate:2.0" (id 50004)``."""
     kind = change.kind
+    if change.subject == "organization":
+        return _describe_organization(change)
     if kind is ChangeKind.CREATE_STUDY:
-        return f'create study "{change.study_name}"'
+        return f'create study "{change.name}"'
     if kind is ChangeKind.UPDATE_STUDY:
-        return f'update study "{change.study_name}"'
+        return f'update study "{change.name}"'
     if kind is ChangeKind.DELETE_STUDY:
-        return f'delete study "{change.study_name}" (id {change.study_id})'
+        return f'delete study "{change.name}" (id {change.study_id})'
     if kind in (ChangeKind.ENROLL, ChangeKind.UNENROLL):
         verb = "enroll" if kind is ChangeKind.ENROLL else "unenroll"
         patients = patients_text(change.patients, show_consent=kind is ChangeKind.UNENROLL)
         return f"{verb} {plural(len(change.patients), 'patient')}: {patients}"
     verb = "remove" if change.destructive else "add"
     return f'{verb} {link_of_change(kind).noun} "{change.link_label}" (id {change.link_id})'
+
+
+def _describe_organization(change: Change) -> str:
+    kind = change.kind
+    before, after = change.role
+    practitioner = f"{change.link_label} (user {change.link_id})"
+    patient = patient_text(PatientTarget(change.link_id or 0, change.link_label))
+    texts = {
+        ChangeKind.CREATE_ORGANIZATION: f'create organization "{change.name}"',
+        ChangeKind.UPDATE_ORGANIZATION: f'update organization "{change.name}"',
+        ChangeKind.MOVE_ORGANIZATION: f'move organization "{change.name}"',
+        ChangeKind.DELETE_ORGANIZATION: (
+            f'delete organization "{change.name}" (id {change.organization_id})'
+        ),
+        ChangeKind.GRANT_ROLE: f"grant {after} to {practitioner}",
+        ChangeKind.RAISE_ROLE: f"raise {practitioner} from {before} to {after}",
+        ChangeKind.LOWER_ROLE: f"lower {practitioner} from {before} to {after}",
+        ChangeKind.REMOVE_ROLE: f"remove {practitioner} (role {before})",
+        ChangeKind.ADD_MEMBERSHIP: f"add patient {patient}",
+        ChangeKind.REMOVE_MEMBERSHIP: f"remove patient {patient}",
+    }
+    return texts[kind]
 
 
 Detail = Literal["reason", "set", "update", "impact", "protected"]
@@ -73,23 +110,74 @@ changes, what a destructive change touches, that apply refuses it."""
 def change_details(change: Change) -> list[tuple[Detail, str]]:
     """The detail lines shown under a change, in order, each with what it says.
 
-    The reason is shown for study changes and destructive ones (an added link explains
-    itself); the fields for a create (values set) or an update (before -> after).
+    The reason is shown for changes to a study or organization itself and destructive
+    ones (an added link explains itself); the fields for a create (values set) or an
+    update (before -> after); a role change says it all in its own line.
     """
     details: list[tuple[Detail, str]] = []
     if not change.kind.is_link or change.destructive:
         details.append(("reason", change.reason))
     for field in change.fields:
-        if change.kind is ChangeKind.CREATE_STUDY:
+        if field.name == "role":
+            continue
+        if change.kind in (ChangeKind.CREATE_STUDY, ChangeKind.CREATE_ORGANIZATION):
             details.append(("set", f"{field.name}: {value_text(field.after)}"))
         else:
             before, after = value_text(field.before), value_text(field.after)
             details.append(("update", f"{field.name}: {before} -> {after}"))
     if change.impact is not None:
         details.append(("impact", f"impact: {impact_text(change.impact)}"))
-    if change.protected and change.destructive:
+    if change.cascade is not None:
+        details += [("impact", line) for line in cascade_lines(change)]
+    if change.lockout:
+        details.append(("protected", f"refused whatever the flags: {LOCKOUT_TEXT[change.lockout]}"))
+    elif change.protected and change.destructive:
         details.append(("protected", "protected: apply refuses this change (protect: true)"))
     return details
+
+
+LOCKOUT_TEXT = {
+    "caller": "it takes the manager role from the identity applying this plan",
+    "last_manager": "it leaves the organization without a manager",
+}
+
+
+def cascade_lines(change: Change) -> list[str]:
+    """What goes with an organization deleted or a patient removed from one, line by line."""
+    cascade = change.cascade
+    if cascade is None:
+        return []
+    lines = []
+    if change.kind is ChangeKind.DELETE_ORGANIZATION:
+        if cascade.organizations:
+            names = ", ".join(f'"{o.name}" ({o.id})' for o in cascade.organizations)
+            count = plural(len(cascade.organizations), "child organization")
+            lines.append(f"deletes {count} with it: {names}")
+        lines += [
+            f'deletes study "{s.name}" (id {s.id}): {plural(s.enrolled, "enrolled patient")}, '
+            f"{s.consented} consented, {plural(s.consents, 'consent record')}"
+            for s in cascade.studies
+        ]
+        lines.append(
+            f"removes {plural(cascade.memberships, 'patient membership')} and "
+            f"{plural(cascade.roles, 'practitioner role')}"
+        )
+        if cascade.patients:
+            lines.append(
+                f"leaves {plural(len(cascade.patients), 'patient')} in no organization (kept on "
+                f"the exchange, in no organization's list): {patients_text(cascade.patients)}"
+            )
+    else:
+        lines += [
+            f'unenrolls them from study "{s.name}" (id {s.id}), erasing '
+            f"{plural(s.consents, 'consent record')}"
+            for s in cascade.studies
+        ]
+        if cascade.patients:
+            lines.append("deletes the patient record: this is their last organization")
+    if not cascade.complete:
+        lines.append("(at least: not everything it reaches could be read)")
+    return lines
 
 
 def impact_text(impact: Impact) -> str:
