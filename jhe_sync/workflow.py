@@ -271,7 +271,7 @@ def apply_command(terminal: Terminal, request: ApplyRequest) -> int:
 def export_command(terminal: Terminal, request: ExportRequest) -> int:
     """Export live studies as spec files, with the JSON Schema beside them for editors."""
     with exchange_from(request.connection) as exchange:
-        files = export_specs(
+        export = export_specs(
             exchange,
             organizations=request.organizations,
             study_ids=request.study_ids,
@@ -279,10 +279,10 @@ def export_command(terminal: Terminal, request: ExportRequest) -> int:
             parallelism=request.connection.parallelism,
             schema_url=f"./{SCHEMA_FILE}",
         )
-    if not files:
+    if not export.files:
         terminal.echo("Nothing to export: no studies visible with these credentials and filters.")
         return EXIT_OK
-    files = {**files, SCHEMA_FILE: schema_text()}
+    files = {**export.files, SCHEMA_FILE: schema_text()}
     written = write_export(files, request.out_dir, overwrite=request.overwrite)
     for path in written:
         terminal.echo(f"wrote {path}")

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import IO
 
 from jhe_sync.apply.journal import Journal
@@ -219,7 +220,8 @@ class _StudyRun:
         return self._result(change, Outcome.DONE, note)
 
     def _result(self, change: Change, outcome: Outcome, reason: str = "") -> ChangeResult:
-        return ChangeResult(change, outcome, reason, self.study_id)
+        ids = {} if self.study_id is None else {"study_id": self.study_id}
+        return ChangeResult(change, outcome, reason, MappingProxyType(ids))
 
     # -- one change ------------------------------------------------------------------
 

@@ -8,6 +8,11 @@ resolver reads back as the same object (see ``references``). The files are valid
 with the spec loader before they are returned.
 
 What it reads is ``snapshot.read_estate`` (5 + 4N requests for N studies).
+
+``ExportResult.to_dict()`` is the json form of ``export --format json``: the files
+written and the studies in them (ids, keys, names, how many patients), versioned
+(``EXPORT_FORMAT_VERSION``) and described in ``specs/export.schema.json``. It holds no
+patient detail: the files hold e-mails (unless ``--no-patients``), the result counts.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +33,72 @@ from jhe_sync.snapshot.estate import read_estate
 from jhe_sync.spec.loader import SpecSource, load_desired
 from jhe_sync.spec.models import URL_PATTERN, slug
 
+EXPORT_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ExportedStudy:
+    """One study an export wrote: where, under which key, and what the format could
+    not hold exactly (``notes``, also written as comments above it)."""
+
+    id: int
+    key: str
+    name: str
+    organization_id: int
+    file: str
+    """The file's name, in the export folder."""
+    patients: int | None
+    """Patients listed in its ``patients`` (None: enrollments left out, unmanaged)."""
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "key": self.key,
+            "name": self.name,
+            "organization_id": self.organization_id,
+            "file": self.file,
+            "patients": self.patients,
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class Export:
+    """The spec files of an export (file name -> text, sorted) and the studies in them."""
+
+    files: Mapping[str, str]
+    studies: tuple[ExportedStudy, ...]
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What ``export`` did: the files it wrote (the spec files and the JSON Schema
+    beside them) and the studies exported."""
+
+    export: Export
+    written: tuple[Path, ...]
+    include_patients: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        """The json form of ``export --format json`` (``specs/export.schema.json``)."""
+        in_file: dict[str, list[ExportedStudy]] = defaultdict(list)
+        for study in self.export.studies:
+            in_file[study.file].append(study)
+        return {
+            "format_version": EXPORT_FORMAT_VERSION,
+            "patients_included": self.include_patients,
+            "summary": {"files": len(self.written), "studies": len(self.export.studies)},
+            "files": [
+                {
+                    "path": str(path),
+                    "studies": [s.id for s in in_file.get(path.name, [])],
+                }
+                for path in self.written
+            ],
+            "studies": [study.to_dict() for study in self.export.studies],
+        }
+
 
 def export_specs(
     exchange: Exchange,
@@ -35,8 +107,9 @@ def export_specs(
     include_patients: bool = True,
     parallelism: int = 8,
     schema_url: str = DEFAULT_SCHEMA_URL,
-) -> dict[str, str]:
-    """Spec files for the live studies the caller can see: file name -> YAML text.
+) -> Export:
+    """Spec files for the live studies the caller can see (``files``: file name -> YAML
+    text) and the studies in them.
 
     One file per organization (``<slug of its name>.yaml``). Without filters, every
     study of every organization the caller belongs to; ``organizations`` (ids, names or
@@ -46,15 +119,16 @@ def export_specs(
     that names none, or a study id the caller cannot see.
     """
     live = read_estate(exchange, organizations, study_ids, include_patients, parallelism)
-    files = render_estate(live, include_patients, schema_url)
-    _check_valid(files)
-    return files
+    export = render_estate(live, include_patients, schema_url)
+    _check_valid(export.files)
+    return export
 
 
 def render_estate(
     live: Live, include_patients: bool = True, schema_url: str = DEFAULT_SCHEMA_URL
-) -> dict[str, str]:
-    """The spec files for every study of ``live`` (no I/O): file name -> text, sorted."""
+) -> Export:
+    """The spec files for every study of ``live`` (no I/O), sorted by file name, and the
+    studies in them in file order."""
     references = References(live)
     keys = study_keys(live.studies.values())
     by_organization: dict[int, list[Study]] = defaultdict(list)
@@ -62,10 +136,24 @@ def render_estate(
         by_organization[study.organization_id].append(study)
     names = file_names(live, by_organization)
     files = {}
+    exported: dict[str, list[ExportedStudy]] = {}
     for organization_id, studies in by_organization.items():
+        ordered = sorted(studies, key=lambda s: (s.name.casefold(), s.name, s.id))
         entries = [
             study_entry(live, references, study, keys[study.id], include_patients)
-            for study in sorted(studies, key=lambda s: (s.name.casefold(), s.name, s.id))
+            for study in ordered
+        ]
+        exported[names[organization_id]] = [
+            ExportedStudy(
+                id=study.id,
+                key=entry["key"],
+                name=entry["name"],
+                organization_id=organization_id,
+                file=names[organization_id],
+                patients=len(entry["patients"]) if include_patients else None,
+                notes=tuple(notes),
+            )
+            for study, (entry, notes) in zip(ordered, entries, strict=True)
         ]
         organization = live.organizations.get(organization_id)
         title = (
@@ -76,7 +164,11 @@ def render_estate(
         files[names[organization_id]] = spec_file_text(
             entries, organization=title, include_patients=include_patients, schema_url=schema_url
         )
-    return dict(sorted(files.items()))
+    order = sorted(files)
+    return Export(
+        files={name: files[name] for name in order},
+        studies=tuple(study for name in order for study in exported[name]),
+    )
 
 
 def study_entry(

@@ -10,6 +10,9 @@ Each patient gets exactly one request, sent once (a failed write is reported, ne
 retried: whether an ambiguous failure issued a link is not worth a second link), and
 a failure is that patient's result, never the end of the run. Links are credentials:
 the results hold them for the caller, and ``render_invite`` shows them only when asked.
+``invites_to_dict`` is the json form (``invite --format json``), versioned
+(``INVITE_FORMAT_VERSION``) and described in ``specs/invite.schema.json``; it holds a
+link only when asked to (``--show-links``).
 
 Reads before the invitations: the organizations and the studies of the study's
 organization (or the pinned study), the study's clients, the client catalogue and the
@@ -35,6 +38,8 @@ from jhe_sync.snapshot.locate import locate_studies
 from jhe_sync.spec.models import Desired, StudySpec
 
 PATH = f"{API}/invitation"
+
+INVITE_FORMAT_VERSION = 1
 
 _NOT_A_REF = "not a label of the study's patients in the spec, an email, system|value or #id"
 
@@ -80,6 +85,18 @@ class InviteResult:
         if show_link:
             document["link"] = self.link
         return document
+
+
+def invites_to_dict(results: Sequence[InviteResult], show_links: bool = False) -> dict[str, Any]:
+    """The json form of ``invite --format json`` (``specs/invite.schema.json``): one entry
+    per patient, ok or failed and why; links only with ``show_links``."""
+    invited = sum(1 for r in results if r.ok)
+    return {
+        "format_version": INVITE_FORMAT_VERSION,
+        "links_shown": show_links,
+        "summary": {"patients": len(results), "invited": invited, "failed": len(results) - invited},
+        "results": [result.to_dict(show_link=show_links) for result in results],
+    }
 
 
 @dataclass(frozen=True)

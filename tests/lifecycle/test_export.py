@@ -60,13 +60,13 @@ studies:
 
 
 def test_an_export_of_the_seeded_exchange_plans_no_changes(exchange: Exchange) -> None:
-    exported = spec(export_specs(exchange))
+    exported = spec(export_specs(exchange).files)
     assert plan(exchange, exported).empty
 
 
 def test_an_export_of_templated_studies_plans_no_changes(exchange: Exchange) -> None:
     apply(exchange, spec_text(TEMPLATED))
-    exported = spec(export_specs(exchange))
+    exported = spec(export_specs(exchange).files)
     assert len(exported.studies) == 2 + 7
     assert plan(exchange, exported).empty
 
@@ -76,23 +76,23 @@ def test_every_callers_export_plans_no_changes(
     emulator: Any, connect: Connect, caller: str
 ) -> None:
     exchange = connect(emulator, client_id=caller)
-    assert plan(exchange, spec(export_specs(exchange))).empty
+    assert plan(exchange, spec(export_specs(exchange).files)).empty
 
 
 def test_exported_files_validate_as_a_spec(exchange: Exchange) -> None:
     apply(exchange, spec_text(TEMPLATED))
-    for name, text in export_specs(exchange).items():
+    for name, text in export_specs(exchange).files.items():
         assert spec({name: text}).studies
 
 
 def test_an_export_is_the_same_every_time(exchange: Exchange) -> None:
     apply(exchange, spec_text(TEMPLATED))
-    assert export_specs(exchange) == export_specs(exchange, parallelism=1)
+    assert export_specs(exchange).files == export_specs(exchange, parallelism=1).files
 
 
 def test_text_that_looks_like_a_variable_is_exported_as_written(exchange: Exchange) -> None:
     apply(exchange, spec_text(TEMPLATED))
-    pilot = spec(export_specs(exchange)).study("remote-bp-pilot")
+    pilot = spec(export_specs(exchange).files).study("remote-bp-pilot")
     assert pilot.description == "Costs ${budget}: a pilot with two patients."
 
 
@@ -103,7 +103,7 @@ def test_text_yaml_would_misread_is_exported_as_written(exchange: Exchange) -> N
         "organization": 20003,
     }
     exchange.write("POST", "/api/v1/studies", awkward)
-    exported = spec(export_specs(exchange))
+    exported = spec(export_specs(exchange).files)
     study = next(s for s in exported.studies if s.name == awkward["name"])
     assert study.description == awkward["description"]
     assert plan(exchange, exported).empty
@@ -115,7 +115,7 @@ def test_text_yaml_would_misread_is_exported_as_written(exchange: Exchange) -> N
 def test_each_file_starts_with_the_schema_line_then_the_personal_data_warning(
     exchange: Exchange,
 ) -> None:
-    text = export_specs(exchange)["lifespan-lab.yaml"]
+    text = export_specs(exchange).files["lifespan-lab.yaml"]
     first, second, *_ = text.splitlines()
     assert first == f"# yaml-language-server: $schema={DEFAULT_SCHEMA_URL}"
     assert second.startswith("# Patient emails in this file are personal data")
@@ -123,7 +123,7 @@ def test_each_file_starts_with_the_schema_line_then_the_personal_data_warning(
 
 
 def test_one_file_per_organization_named_after_it(emulator: Any, connect: Connect) -> None:
-    files = export_specs(connect(emulator, client_id="three_org_tom"))
+    files = export_specs(connect(emulator, client_id="three_org_tom")).files
     assert list(files) == [
         "cosmic-cardio-lab.yaml",
         "lifespan-lab.yaml",
@@ -132,7 +132,7 @@ def test_one_file_per_organization_named_after_it(emulator: Any, connect: Connec
 
 
 def test_a_study_is_pinned_and_named_by_its_links_names(exchange: Exchange) -> None:
-    study = spec(export_specs(exchange)).study("lifespan-study-on-bp-hr")
+    study = spec(export_specs(exchange).files).study("lifespan-study-on-bp-hr")
     assert study.id == 30001
     assert study.organization == "Lifespan Lab"
     assert study.scope_requests == [
@@ -147,33 +147,33 @@ def test_a_study_is_pinned_and_named_by_its_links_names(exchange: Exchange) -> N
 
 def test_an_icon_url_is_written_only_when_set(exchange: Exchange) -> None:
     apply(exchange, spec_text(TEMPLATED))
-    exported = spec(export_specs(exchange))
+    exported = spec(export_specs(exchange).files)
     assert exported.study("remote-bp-pilot").icon_url == "https://example.org/icons/bp.png"
-    assert export_specs(exchange)["lifespan-lab.yaml"].count("icon_url:") == 1
+    assert export_specs(exchange).files["lifespan-lab.yaml"].count("icon_url:") == 1
 
 
 def test_an_icon_url_the_spec_cannot_hold_is_left_out_with_a_note(exchange: Exchange) -> None:
     exchange.write("PATCH", "/api/v1/studies/30001", {"iconUrl": "not a url"})  # accepted (077)
-    text = export_specs(exchange)["lifespan-lab.yaml"]
+    text = export_specs(exchange).files["lifespan-lab.yaml"]
     assert "# the live icon URL is not an http(s) URL" in text
     assert "not a url" not in text
     assert spec({"lifespan-lab.yaml": text}).study("lifespan-study-on-bp-hr").icon_url is None
 
 
 def test_without_patients_no_study_lists_patients(exchange: Exchange) -> None:
-    files = export_specs(exchange, include_patients=False)
+    files = export_specs(exchange, include_patients=False).files
     assert "\n    patients:" not in "".join(files.values())
     assert all(study.patients is None for study in spec(files).studies)
 
 
 def test_without_patients_the_file_says_enrollments_are_unmanaged(exchange: Exchange) -> None:
-    text = export_specs(exchange, include_patients=False)["lifespan-lab.yaml"]
+    text = export_specs(exchange, include_patients=False).files["lifespan-lab.yaml"]
     assert "enrollments are left unmanaged" in text.split("version: 1")[0]
     assert "@" not in text
 
 
 def test_without_patients_an_export_plans_no_changes(exchange: Exchange) -> None:
-    assert plan(exchange, spec(export_specs(exchange, include_patients=False))).empty
+    assert plan(exchange, spec(export_specs(exchange, include_patients=False).files)).empty
 
 
 # -- choosing studies --------------------------------------------------------------------
@@ -182,23 +182,25 @@ def test_without_patients_an_export_plans_no_changes(exchange: Exchange) -> None
 def test_an_organization_selects_its_studies(emulator: Any, connect: Connect) -> None:
     files = export_specs(
         connect(emulator, client_id="three_org_tom"), organizations=["Cosmic Cardio Lab"]
-    )
+    ).files
     assert list(files) == ["cosmic-cardio-lab.yaml"]
 
 
 def test_an_organization_can_be_given_by_id(emulator: Any, connect: Connect) -> None:
-    files = export_specs(connect(emulator, client_id="three_org_tom"), organizations=[20007])
+    files = export_specs(connect(emulator, client_id="three_org_tom"), organizations=[20007]).files
     assert list(files) == ["neptunian-pulse-lab.yaml"]
 
 
 def test_a_study_id_selects_that_study(exchange: Exchange) -> None:
-    exported = spec(export_specs(exchange, study_ids=[30002]))
+    exported = spec(export_specs(exchange, study_ids=[30002]).files)
     assert [s.id for s in exported.studies] == [30002]
 
 
 def test_organizations_and_study_ids_add_up(emulator: Any, connect: Connect) -> None:
     exchange = connect(emulator, client_id="three_org_tom")
-    exported = spec(export_specs(exchange, organizations=["Cosmic Cardio Lab"], study_ids=[30001]))
+    exported = spec(
+        export_specs(exchange, organizations=["Cosmic Cardio Lab"], study_ids=[30001]).files
+    )
     assert sorted(s.id for s in exported.studies) == [30001, 30005]
 
 

@@ -2,13 +2,18 @@
 
 Enough to keep the published schema and the json form honest with each other,
 without a jsonschema dependency: type, const, enum, properties, required,
-additionalProperties, items, minimum, pattern, oneOf and local ``$ref``.
+additionalProperties, items, minimum, pattern, oneOf, and ``$ref`` to a ``$defs``
+entry of the same schema or of another one in ``specs/`` (``plan.schema.json#/$defs/change``).
 """
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Any
+
+SPECS = Path(__file__).resolve().parents[2] / "specs"
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "object": (dict,),
@@ -55,7 +60,10 @@ def errors(
     if unknown:
         return [f"{path}: the checker does not know {sorted(unknown)}"]
     if "$ref" in schema:
-        name = schema["$ref"].removeprefix("#/$defs/")
+        document, _, pointer = schema["$ref"].partition("#")
+        if document:  # another published schema, beside this one in specs/
+            root = json.loads((SPECS / document).read_text(encoding="utf-8"))
+        name = pointer.removeprefix("/$defs/")
         return errors(value, root["$defs"][name], root, path)
     found: list[str] = []
     if "type" in schema:
