@@ -31,7 +31,7 @@ from pathlib import Path
 PACKAGE = "jhe_sync"
 LICENSE_EXPRESSION = "BSD-3-Clause"
 LICENSE_FILE = "LICENSE"
-RUNTIME_DEPENDENCIES = frozenset({"pydantic", "pyyaml", "httpx", "deepdiff", "click"})
+RUNTIME_DEPENDENCIES = frozenset({"pydantic", "pyyaml", "httpx", "click"})
 SDIST_FILES = (
     "PKG-INFO",
     "pyproject.toml",
