@@ -130,6 +130,25 @@ def link_ids(items: Any, resource: str, endpoint: str) -> frozenset[int]:
     return frozenset(ids)
 
 
+def nested_enrollment(items: Any, endpoint: str) -> frozenset[int] | None:
+    """The ids of the patients enrolled in the study, as an answer of
+    ``/studies/{id}/<resource>`` nests them in each entry's ``study.patients`` (086, 110,
+    125: one study, so the first entry's); None when the answer is empty or its study
+    does not list ``patients``: then only ``/studies/{id}/patients`` can tell."""
+    entries = _list(items, endpoint)
+    if not entries:
+        return None
+    nested = _dict(_dict(entries[0], endpoint).get("study"), endpoint, "study")
+    if nested.get("patients") is None:
+        return None
+    ids = set()
+    for raw in _list(nested["patients"], endpoint):
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise ProtocolError(f"{endpoint}: a patient of 'study' is {_kind(raw)}, not an id")
+        ids.add(raw)
+    return frozenset(ids)
+
+
 def patient(raw: Any, endpoint: str) -> Patient:
     """A patient without name, birth date or phone: those fields are never read."""
     item = _dict(raw, endpoint)

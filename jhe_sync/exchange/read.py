@@ -10,6 +10,7 @@ and what the lifecycle commands read.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from jhe_sync.errors import NotFound, PermissionDenied
 from jhe_sync.exchange import parse
@@ -50,8 +51,30 @@ def read_link_ids(exchange: Exchange, study_id: int, kind: LinkKind) -> frozense
     wanted = link(kind)
     if wanted.enrollment:
         return frozenset(p.id for p in read_enrollments(exchange, study_id))
+    return read_link_answer(exchange, study_id, kind).ids
+
+
+@dataclass(frozen=True)
+class LinkAnswer:
+    """One answer of ``/studies/{id}/<resource>`` (not enrollments): the linked ids, and
+    the ids of the study's enrolled patients that the answer nests (None when it nests
+    none: an empty answer)."""
+
+    ids: frozenset[int]
+    enrolled: frozenset[int] | None
+
+
+def read_link_answer(exchange: Exchange, study_id: int, kind: LinkKind) -> LinkAnswer:
+    """The ids of one of a study's link sets (scope requests, data sources or clients),
+    with the enrolled patient ids its answer nests."""
+    wanted = link(kind)
+    assert not wanted.enrollment, "enrollments are read with read_enrollments"
     path = f"{API}/studies/{study_id}/{wanted.resource}"
-    return parse.link_ids(exchange.get(path), wanted.resource, f"GET {path}")
+    endpoint = f"GET {path}"
+    data = exchange.get(path)
+    return LinkAnswer(
+        parse.link_ids(data, wanted.resource, endpoint), parse.nested_enrollment(data, endpoint)
+    )
 
 
 def read_organization_studies(exchange: Exchange, organization_id: int) -> list[Study]:

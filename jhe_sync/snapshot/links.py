@@ -4,21 +4,22 @@ The real server needs one read per link set per study (``GET /studies`` returns 
 links), so on an estate of hundreds of studies almost all of a snapshot's time is
 these reads. Every part of jhe-sync that needs link sets reads them here: the plan's
 snapshot, the impact of deleting a study, ``export``, ``status`` and the freshness
-check of a saved plan.
+check of a saved plan. Where ids suffice, enrollments cost no read of their own: the
+other answers nest them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
 
 from jhe_sync.exchange.client import Exchange
 from jhe_sync.exchange.concurrency import gather, gather_in
-from jhe_sync.exchange.read import read_enrollments, read_link_ids
+from jhe_sync.exchange.read import read_enrollments, read_link_answer
 from jhe_sync.live import Live, Patient, StudyLinks
-from jhe_sync.resources import LINKS, PATIENTS, Link
+from jhe_sync.resources import LINKS, PATIENTS, Link, LinkKind
 
 
 @dataclass(frozen=True)
@@ -54,36 +55,98 @@ def read_link_sets(
     parallelism: int = 8,
     *,
     pool: ThreadPoolExecutor | None = None,
+    enrolled_ids_only: Collection[int] = (),
 ) -> LinkSets:
     """The link sets asked for of each study: one request per set (pages of enrollments
     aside), ``parallelism`` at a time, or on ``pool`` when the caller shares one between
-    all its reads (the snapshot does, to keep one bound)."""
+    all its reads (the snapshot does, to keep one bound).
+
+    The enrollments of a study in ``enrolled_ids_only`` (whose patients the caller holds
+    already, or does not need) cost no request of their own when another set is asked
+    for: every answer of scope requests, data sources and clients nests the study with
+    its enrolled patient ids (086, 110, 125). Only a study whose other answers all came
+    back empty has its enrollments read, in a second round. Those studies get no entry
+    in ``enrolled``.
+    """
     kinds = {study_id: tuple(dict.fromkeys(links)) for study_id, links in wanted.items()}
-    tasks = {
+    nested = {
+        study_id
+        for study_id, links in kinds.items()
+        if study_id in enrolled_ids_only
+        and PATIENTS in links
+        and any(not each.enrollment for each in links)
+    }
+    first = {
         (study_id, each.kind): partial(_read_link_set, exchange, study_id, each)
         for study_id, links in sorted(kinds.items())
         for each in links
+        if not (each.enrollment and study_id in nested)
     }
-    answers = gather_in(pool, tasks) if pool is not None else gather(parallelism, tasks)
+    answers = _gather(first, parallelism, pool)
+    nested_ids = {
+        study_id: ids
+        for study_id in nested
+        if (ids := _nested_enrollment(answers, study_id, kinds[study_id])) is not None
+    }
+    second = {
+        (study_id, PATIENTS.kind): partial(_read_link_set, exchange, study_id, PATIENTS)
+        for study_id in sorted(nested - nested_ids.keys())
+    }
+    answers |= _gather(second, parallelism, pool)
+
     found = LinkSets()
     for study_id, links in kinds.items():
         values: dict[str, frozenset[int]] = {}
         for each in links:
-            ids, enrolled = answers[(study_id, each.kind)]
-            values[each.live_field] = ids
+            if each.enrollment and study_id in nested_ids:
+                values[each.live_field] = nested_ids[study_id]
+                continue
+            answer = answers[(study_id, each.kind)]
+            values[each.live_field] = answer.ids
             if each.enrollment:
-                found.enrolled[study_id] = tuple(enrolled)
+                found.enrolled[study_id] = answer.patients
         found.links[study_id] = StudyLinks(**values)
     return found
 
 
-def _read_link_set(
-    exchange: Exchange, study_id: int, wanted: Link
-) -> tuple[frozenset[int], list[Patient]]:
+_Key = tuple[int, LinkKind]
+"""A study id and one of its link kinds."""
+
+
+@dataclass(frozen=True)
+class _Answer:
+    ids: frozenset[int]
+    enrolled_ids: frozenset[int] | None = None
+    """For a link set other than enrollments: the enrolled patient ids its answer nests."""
+    patients: tuple[Patient, ...] = ()
+    """For enrollments: the patients whole."""
+
+
+def _read_link_set(exchange: Exchange, study_id: int, wanted: Link) -> _Answer:
     if wanted.enrollment:
-        enrolled = read_enrollments(exchange, study_id)
-        return frozenset(p.id for p in enrolled), enrolled
-    return read_link_ids(exchange, study_id, wanted.kind), []
+        enrolled = tuple(read_enrollments(exchange, study_id))
+        return _Answer(frozenset(p.id for p in enrolled), patients=enrolled)
+    answer = read_link_answer(exchange, study_id, wanted.kind)
+    return _Answer(answer.ids, enrolled_ids=answer.enrolled)
+
+
+def _nested_enrollment(
+    answers: Mapping[_Key, _Answer], study_id: int, links: tuple[Link, ...]
+) -> frozenset[int] | None:
+    """The enrolled ids the first non-empty answer of the study's other sets nests."""
+    for each in links:
+        answer = answers.get((study_id, each.kind))
+        if answer is not None and answer.enrolled_ids is not None:
+            return answer.enrolled_ids
+    return None
+
+
+def _gather(
+    tasks: Mapping[_Key, Callable[[], _Answer]],
+    parallelism: int,
+    pool: ThreadPoolExecutor | None,
+) -> dict[_Key, _Answer]:
+    return gather_in(pool, tasks) if pool is not None else gather(parallelism, tasks)
 
 
 def read_enrollment_sets(

@@ -13,7 +13,9 @@ The order is fixed by what each read needs to know:
    organization whose studies list patients;
 3. for the live study each spec entry stands for (by the plan's own identity rule,
    ``jhe_sync.identity.identify``), the link sets it manages (and the enrollments of
-   a study that may be deleted, for the impact of deleting it);
+   a study that may be deleted, for the impact of deleting it). Enrollments come as
+   the patient ids the other link answers nest; only a study whose answers were all
+   empty has them read, in a second round (DESIGN.md, "What a plan costs");
 4. a global lookup for each patient reference still unknown, so that the plan can say
    "this patient is in another organization" rather than "unknown".
 """
@@ -113,7 +115,16 @@ def _read_live(
     live = replace(live, studies=studies, read_organization_ids=frozenset(study_lists))
 
     # 3. link sets of the studies a spec entry may stand for
-    link_sets = read_link_sets(exchange, _link_reads(wants, live), pool=pool)
+    # (enrolled ids nested in the other answers suffice for a study whose organization's
+    # patients are read: the patients themselves are in that list)
+    members_held = {
+        study.id
+        for study in live.studies.values()
+        if study.organization_id in wants.patient_organizations
+    }
+    link_sets = read_link_sets(
+        exchange, _link_reads(wants, live), pool=pool, enrolled_ids_only=members_held
+    )
     members = {p.id: p for listed in patient_lists.values() for p in listed.result()}
     live = link_sets.added_to(replace(live, patients=members))
 

@@ -50,6 +50,32 @@ def test_study_clients_keep_only_the_application_ids() -> None:
     assert LEAKED not in repr(ids)
 
 
+def _scope_request(patients: Any) -> dict[str, Any]:
+    study = {"id": 30001, "name": "BP", "organization": 20003, "patients": patients}
+    return {"id": 1, "study": study, "scopeCode": {"id": 50002, "codingCode": "omh:x:1"}}
+
+
+def test_a_link_answer_nests_the_ids_of_the_studys_enrolled_patients() -> None:
+    answer = [_scope_request([40001, 40002]), _scope_request([40001, 40002])]
+    assert parse.nested_enrollment(answer, "GET /x") == frozenset({40001, 40002})
+
+
+def test_an_empty_link_answer_nests_no_enrollments_rather_than_none() -> None:
+    assert parse.nested_enrollment([], "GET /x") is None
+
+
+def test_a_nested_study_without_patients_tells_nothing_of_its_enrollments() -> None:
+    entry = _scope_request([])
+    del entry["study"]["patients"]
+    assert parse.nested_enrollment([entry], "GET /x") is None
+
+
+@pytest.mark.parametrize("bad", ["40001", [40001, "40002"], [True], {"id": 40001}])
+def test_nested_patient_ids_of_the_wrong_type_are_a_protocol_error(bad: Any) -> None:
+    with pytest.raises(ProtocolError, match="GET /x"):
+        parse.nested_enrollment([_scope_request(bad)], "GET /x")
+
+
 def test_a_patient_keeps_no_name_birth_date_or_phone() -> None:
     patient = parse.patient(PATIENT, "GET /api/v1/patients")
     shown = repr(patient)

@@ -68,20 +68,23 @@ studies:
 OUTSIDER = SPEC + "    patients: [npl_patient_percy@example.com]\n"
 """Also looks a patient of another organization up by email."""
 
-READS: dict[str, bool] = {
-    # what plan reads for SPEC: path -> paginated
-    "/api/v1/users/profile": False,
-    "/api/v1/organizations": True,
-    "/api/v1/organizations/20003/studies": False,
-    "/api/v1/data_sources": True,
-    "/api/v1/clients": True,
-    "/api/v1/data_sources/all_scopes": False,
-    "/api/v1/patients": True,
-    "/api/v1/studies/30001/data_sources": False,
-    "/api/v1/studies/30001/scope_requests": False,
-    "/api/v1/studies/30001/clients": False,
-    "/api/v1/studies/30001/patients": True,
-    "/api/v1/patients/40002/consents": False,
+ENROLLMENTS_ONLY = STUDY_30001 + "    patients: [ll_patient_peter@example.com]\n"
+"""Manages no other link set whose answer would nest the enrolled ids: reads them."""
+
+READS: dict[str, tuple[bool, str]] = {
+    # what plan reads for a spec: path -> (paginated, the spec)
+    "/api/v1/users/profile": (False, SPEC),
+    "/api/v1/organizations": (True, SPEC),
+    "/api/v1/organizations/20003/studies": (False, SPEC),
+    "/api/v1/data_sources": (True, SPEC),
+    "/api/v1/clients": (True, SPEC),
+    "/api/v1/data_sources/all_scopes": (False, SPEC),
+    "/api/v1/patients": (True, SPEC),
+    "/api/v1/studies/30001/data_sources": (False, SPEC),
+    "/api/v1/studies/30001/scope_requests": (False, SPEC),
+    "/api/v1/studies/30001/clients": (False, SPEC),
+    "/api/v1/studies/30001/patients": (True, ENROLLMENTS_ONLY),
+    "/api/v1/patients/40002/consents": (False, SPEC),
 }
 
 SPOILERS: dict[str, Spoiler] = {
@@ -92,8 +95,8 @@ SPOILERS: dict[str, Spoiler] = {
 }
 
 CASES = [
-    pytest.param(path, spoiler, id=f"{name}-{path.removeprefix('/api/v1/')}")
-    for path, paginated in READS.items()
+    pytest.param(path, spoiler, spec, id=f"{name}-{path.removeprefix('/api/v1/')}")
+    for path, (paginated, spec) in READS.items()
     for name, spoiler in [
         *SPOILERS.items(),
         *((s.__name__.replace("_", "-"), s) for s in (ENDLESS if paginated else ())),
@@ -124,10 +127,11 @@ def assert_one_readable_line(run: Run, naming: str) -> None:
 
 
 @pytest.mark.parametrize("command", ["plan", "apply"])
-@pytest.mark.parametrize(("path", "spoiler"), CASES)
+@pytest.mark.parametrize(("path", "spoiler", "spec"), CASES)
 def test_an_unreadable_answer_is_one_readable_line_and_nothing_is_written(
     path: str,
     spoiler: Spoiler,
+    spec: str,
     command: str,
     jhe: Callable[..., Run],
     local: str,
@@ -136,7 +140,7 @@ def test_an_unreadable_answer_is_one_readable_line_and_nothing_is_written(
 ) -> None:
     spoiling.spoil("GET", path, spoiler)
     extra = ("--auto-approve", "--allow-destroy") if command == "apply" else ()
-    run = jhe(command, spec_file(SPEC), "--url", local, *extra)
+    run = jhe(command, spec_file(spec), "--url", local, *extra)
     assert spoiling.spoiled, f"nothing read {path}"
     assert_one_readable_line(run, f"GET {path}")
     assert spoiling.writes() == []

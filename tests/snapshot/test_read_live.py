@@ -11,7 +11,7 @@ import pytest
 from jhe_sync.exchange.client import Exchange
 from jhe_sync.exchange.read import read_study_fields
 from jhe_sync.live import StudyLinks
-from jhe_sync.resources import CLIENTS, SCOPES
+from jhe_sync.resources import CLIENTS, DATA_SOURCES, PATIENTS, SCOPES
 from jhe_sync.snapshot import read_consents, read_link_sets, read_live
 from jhe_sync.spec.models import Desired, OrganizationSettings, PatientRef, StudySpec
 
@@ -52,11 +52,12 @@ SMALL_ESTATE = desired(
 )
 
 
-def test_a_snapshot_of_a_small_estate_makes_exactly_these_ten_requests(
+def test_a_snapshot_of_a_small_estate_makes_exactly_these_nine_requests(
     emulator: Any, scripted: Any, connect: Connect
 ) -> None:
     app = scripted(emulator)
     read_live(connect(app), SMALL_ESTATE)
+    # bp-hr's enrollments are the patient ids its scope request answer nests (086)
     assert reads(app) == Counter(
         {
             "POST /o/token/": 1,
@@ -68,32 +69,123 @@ def test_a_snapshot_of_a_small_estate_makes_exactly_these_ten_requests(
             "GET /api/v1/patients": 1,
             "GET /api/v1/studies/30001/scope_requests": 1,
             "GET /api/v1/studies/30001/data_sources": 1,
-            "GET /api/v1/studies/30001/patients": 1,
         }
     )
-    assert len(app.seen) == 10
+    assert len(app.seen) == 9
 
 
-@pytest.mark.parametrize("studies", [1, 3, 6])
-def test_each_fully_managed_study_costs_four_reads(
-    emulator: Any, scripted: Any, connect: Connect, studies: int
-) -> None:
-    exchange = connect(emulator)
-    names = [f"Study {n}" for n in range(studies)]
+def create_studies(exchange: Exchange, count: int, *, linked: bool) -> list[str]:
+    """``count`` new studies in Lifespan Lab, each with a scope request, a data source and
+    a client (``linked``) or with no link at all; their names."""
+    names = [f"Study {n}" for n in range(count)]
     for name in names:
-        exchange.write(
+        study_id = exchange.write(
             "POST", "/api/v1/studies", {"name": name, "description": "d", "organization": 20003}
-        )
-    app = scripted(emulator)
-    spec = desired(
+        ).data["id"]
+        if linked:
+            for resource, body in (
+                ("scope_requests", {"scope_code_id": 50002}),
+                ("data_sources", {"data_source_id": 70001}),
+                ("clients", {"client_id": 1}),
+            ):
+                exchange.write("POST", f"/api/v1/studies/{study_id}/{resource}", body)
+    return names
+
+
+def fully_managed(names: list[str]) -> Desired:
+    return desired(
         *(
             study(f"s{n}", name, scope_requests=[], data_sources=[], clients=[], patients=[])
             for n, name in enumerate(names)
         )
     )
-    read_live(connect(app), spec)
-    # token, profile, organizations, 3 catalogues, the studies and patients of 20003
-    assert len(app.seen) == 8 + 4 * studies
+
+
+FIXED_READS = 8
+"""token, profile, organizations, 3 catalogues, the studies and patients of 20003."""
+
+
+@pytest.mark.parametrize("studies", [1, 3, 6])
+def test_each_fully_managed_study_costs_three_reads_its_enrollments_nested_in_them(
+    emulator: Any, scripted: Any, connect: Connect, studies: int
+) -> None:
+    names = create_studies(connect(emulator), studies, linked=True)
+    app = scripted(emulator)
+    read_live(connect(app), fully_managed(names))
+    assert len(app.seen) == FIXED_READS + 3 * studies
+    assert not app.requests("GET", "/api/v1/studies/30006/patients")
+
+
+@pytest.mark.parametrize("studies", [1, 3])
+def test_a_study_whose_link_answers_are_all_empty_costs_one_more_read_its_enrollments(
+    emulator: Any, scripted: Any, connect: Connect, studies: int
+) -> None:
+    names = create_studies(connect(emulator), studies, linked=False)
+    app = scripted(emulator)
+    read_live(connect(app), fully_managed(names))
+    assert len(app.seen) == FIXED_READS + 4 * studies
+    assert len(app.requests("GET", "/api/v1/studies/30006/patients")) == 1
+
+
+@pytest.mark.parametrize(
+    ("managed", "reads_per_study"),
+    [
+        pytest.param({"scope_requests": [], "data_sources": [], "patients": []}, 2, id="scopes"),
+        pytest.param({"clients": [], "patients": []}, 1, id="clients"),
+        pytest.param({"patients": []}, 1, id="patients-alone"),
+        pytest.param({"scope_requests": [], "data_sources": []}, 2, id="no-patients"),
+    ],
+)
+def test_a_study_costs_one_read_per_managed_set_besides_enrollments_or_one_for_them_alone(
+    emulator: Any,
+    scripted: Any,
+    connect: Connect,
+    managed: dict[str, list[Any]],
+    reads_per_study: int,
+) -> None:
+    names = create_studies(connect(emulator), 4, linked=True)
+    app = scripted(emulator)
+    read_live(
+        connect(app), desired(*(study(f"s{n}", name, **managed) for n, name in enumerate(names)))
+    )
+    catalogues = sum(field in managed for field in ("scope_requests", "data_sources", "clients"))
+    organization_lists = 2 if "patients" in managed else 1
+    fixed = 3 + catalogues + organization_lists  # token, profile, organizations
+    assert len(app.seen) == fixed + reads_per_study * len(names)
+
+
+def test_nested_enrollments_are_the_enrollments_the_study_lists(exchange: Exchange) -> None:
+    spec = desired(
+        study("bp-hr", "Lifespan Study on BP & HR", scope_requests=[], patients=[]),
+        study("bp", "Lifespan Study on BP", data_sources=[], patients=[]),
+    )
+    nested = read_live(exchange, spec).links
+    listed = read_link_sets(exchange, {30001: (SCOPES, PATIENTS), 30002: (DATA_SOURCES, PATIENTS)})
+    assert nested == listed.links
+    assert nested[30001].patient_ids == frozenset({40001, 40002})
+
+
+def test_a_study_outside_the_organizations_whose_patients_are_read_reads_its_enrolled_patients(
+    emulator: Any, scripted: Any, connect: Connect
+) -> None:
+    # The spec puts the pinned study 30001 (Lifespan Lab) in another organization: its
+    # enrolled patients are in no patient list read, so they are read whole, as the
+    # plan needs them to resolve the spec's references (and then refuse the move).
+    app = scripted(emulator)
+    spec = desired(
+        study(
+            "bp-hr",
+            "Lifespan Study on BP & HR",
+            id=30001,
+            organization="Planetary Research Institute",
+            scope_requests=[],
+            patients=[PatientRef(email=PETER)],
+        )
+    )
+    live = read_live(connect(app), spec)
+    assert app.requests("GET", "/api/v1/studies/30001/patients")
+    assert {40001, 40002} <= set(live.patients)
+    assert not app.requests("GET", "/api/v1/patients/global_lookup")
 
 
 def test_the_snapshot_holds_the_studies_links_and_patients_the_spec_needs(
