@@ -71,7 +71,7 @@ def run_plan(options: dict[str, Any], apply: bool) -> dict[str, Any]:
     with open_exchange(
         url=options["url"], client_id=CLIENT_ID, client_secret=SEED_PASSWORD, environ={}
     ) as exchange:
-        plan = make_plan(exchange, desired, parallelism)
+        plan, snapshot = make_plan(exchange, desired, parallelism)
         planned = time.perf_counter()
         result: dict[str, Any] = {
             "load_s": loaded - started,
@@ -82,7 +82,7 @@ def run_plan(options: dict[str, Any], apply: bool) -> dict[str, Any]:
         }
         if apply:
             policy = SafetyPolicy(allow_destroy_all=True, ignore_threshold=True)
-            outcome = apply_plan(exchange, plan, policy, parallelism=parallelism)
+            outcome = apply_plan(exchange, plan, policy, parallelism=parallelism, snapshot=snapshot)
             done = time.perf_counter()
             result |= {
                 "apply_s": done - planned,

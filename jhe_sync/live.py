@@ -129,6 +129,9 @@ class Live:
     """Links of the studies that a spec entry may match, by study id."""
     patients: Mapping[int, Patient] = field(default_factory=dict)
     """Patients needed to resolve the spec's references and to show impact."""
+    organization_patient_ids: Mapping[int, frozenset[int]] = field(default_factory=dict)
+    """The ids each organization's patient list answered, for the organizations whose
+    list was read: apply checks enrollments against them instead of reading them again."""
     consents: Mapping[int, tuple[ScopeConsent, ...]] = field(default_factory=dict)
     """Consents by patient id, for the patients destructive changes touch."""
     read_organization_ids: frozenset[int] = frozenset()

@@ -47,6 +47,7 @@ from jhe_sync.lifecycle import (
     study_status,
     write_export,
 )
+from jhe_sync.live import Live
 from jhe_sync.local import open_exchange
 from jhe_sync.plan.build import build_plan
 from jhe_sync.plan.diff import is_unlisted_study_key
@@ -120,16 +121,21 @@ def exchange_from(connection: Connection) -> Iterator[Exchange]:
         yield exchange
 
 
-def make_plan(exchange: Exchange, desired: Desired, parallelism: int) -> Plan:
+def make_plan(exchange: Exchange, desired: Desired, parallelism: int) -> tuple[Plan, Live]:
     """Read what the spec needs, then plan in one pass: the plan has the snapshot stage
     read what the impact of destruction needs (enrollments of studies to delete,
-    consents of the patients touched) before it computes the impact, once."""
-    return build_plan(
+    consents of the patients touched) before it computes the impact, once.
+
+    Returns the plan and the snapshot it was made from, which an apply in the same run
+    reuses rather than reading it again."""
+    live = read_live(exchange, desired, parallelism=parallelism)
+    plan = build_plan(
         desired,
-        read_live(exchange, desired, parallelism=parallelism),
+        live,
         read_enrollments=partial(read_enrollment_sets, exchange, parallelism=parallelism),
         read_consents=partial(read_consents, exchange, parallelism=parallelism),
     )
+    return plan, live
 
 
 def _rendered(
@@ -154,7 +160,7 @@ def plan_command(terminal: Terminal, request: PlanRequest) -> int:
     policy = policy_from(request.safeguards, desired)
     _check_writable(request.out, "--out")
     with exchange_from(request.connection) as exchange:
-        plan = make_plan(exchange, desired, request.connection.parallelism)
+        plan, _ = make_plan(exchange, desired, request.connection.parallelism)
     if request.targets:
         plan = _targeted(plan, desired, request.targets)
     refusals = plan.refusals(policy)
@@ -225,8 +231,9 @@ def apply_command(terminal: Terminal, request: ApplyRequest) -> int:
     _check_writable(request.journal, "--journal")
     parallelism = request.connection.parallelism
     with exchange_from(request.connection) as exchange:
+        snapshot: Live | None = None
         if desired is not None:
-            plan = make_plan(exchange, desired, parallelism)
+            plan, snapshot = make_plan(exchange, desired, parallelism)
             if request.targets:
                 plan = _targeted(plan, desired, request.targets)
         else:
@@ -257,6 +264,7 @@ def apply_command(terminal: Terminal, request: ApplyRequest) -> int:
                 journal=journal,
                 on_progress=terminal.progress(len(plan.changes)),
                 stop=stop,
+                snapshot=snapshot,
             )
     error = result.error()
     if error is None:

@@ -46,6 +46,7 @@ from jhe_sync.exchange.read import (
     read_organization_studies,
     read_study_fields,
 )
+from jhe_sync.live import Live
 from jhe_sync.plan.change import Call, Change
 from jhe_sync.plan.diff import fields_differing
 from jhe_sync.plan.plan import Plan, SafetyPolicy
@@ -76,6 +77,7 @@ def apply_plan(
     on_progress: Callable[[ChangeResult], None] | None = None,
     stop: threading.Event | None = None,
     chunk_size: int = ENROLL_CHUNK,
+    snapshot: Live | None = None,
 ) -> ApplyResult:
     """Make the plan's calls and report each change as done, failed or skipped.
 
@@ -83,6 +85,11 @@ def apply_plan(
     Returns an ``ApplyResult``; ``result.ok`` is False for a partial apply (the CLI
     exits 1), and rerunning the same spec converges. ``stop`` (set on SIGINT/SIGTERM)
     lets the calls in flight finish and skips the rest. Never prints.
+
+    ``snapshot`` is the one the plan was made from, when it was made in the same run:
+    what it read is not read again (the organizations' patient lists that enrollments
+    are checked against, unless the plan changes that organization's members). A saved
+    plan comes without one, and apply reads what it needs.
     """
     plan.raise_if_unsafe(policy)
     run = _Run(
@@ -91,6 +98,7 @@ def apply_plan(
         stop=stop or threading.Event(),
         progress=on_progress,
         chunk_size=max(1, chunk_size),
+        members=_members_read(snapshot, plan) if snapshot is not None else {},
     )
     groups = plan.by_key()
     results: list[ChangeResult] = []
@@ -103,6 +111,21 @@ def apply_plan(
     position = {id(change): index for index, change in enumerate(plan.changes)}
     results.sort(key=lambda r: position[id(r.change)])
     return ApplyResult(tuple(results), interrupted=run.stop.is_set(), writes=run.writes)
+
+
+def _members_read(snapshot: Live, plan: Plan) -> dict[int, frozenset[int]]:
+    """The patient lists the snapshot holds, but for organizations whose members the plan
+    changes: those are read when an enrollment needs them, after the changes ran."""
+    changed = {
+        change.organization_id
+        for change in plan.changes
+        if change.kind in (ChangeKind.ADD_MEMBERSHIP, ChangeKind.REMOVE_MEMBERSHIP)
+    }
+    return {
+        organization_id: ids
+        for organization_id, ids in snapshot.organization_patient_ids.items()
+        if organization_id not in changed
+    }
 
 
 class _Interrupted(Exception):
@@ -128,7 +151,8 @@ class _Run:
     chunk_size: int
     writes: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _members: dict[int, frozenset[int]] = field(default_factory=dict)
+    members: dict[int, frozenset[int]] = field(default_factory=dict)
+    """Patient ids by organization: given from the plan's snapshot, else read once."""
     _organizations: dict[str, int] = field(default_factory=dict)
     """Ids of the organizations this apply created, by entry key."""
     _member_locks: dict[int, threading.Lock] = field(default_factory=dict)
@@ -170,10 +194,10 @@ class _Run:
         with self._lock:
             lock = self._member_locks.setdefault(organization_id, threading.Lock())
         with lock:
-            if organization_id not in self._members:
+            if organization_id not in self.members:
                 found = read_organization_patients(self.exchange, organization_id)
-                self._members[organization_id] = frozenset(p.id for p in found)
-            return self._members[organization_id]
+                self.members[organization_id] = frozenset(p.id for p in found)
+            return self.members[organization_id]
 
 
 class _StudyRun:

@@ -125,8 +125,10 @@ def _read_live(
     link_sets = read_link_sets(
         exchange, _link_reads(wants, live), pool=pool, enrolled_ids_only=members_held
     )
-    members = {p.id: p for listed in patient_lists.values() for p in listed.result()}
-    live = link_sets.added_to(replace(live, patients=members))
+    lists = {org_id: listed.result() for org_id, listed in patient_lists.items()}
+    members = {p.id: p for listed in lists.values() for p in listed}
+    member_ids = {org_id: frozenset(p.id for p in listed) for org_id, listed in lists.items()}
+    live = link_sets.added_to(replace(live, patients=members, organization_patient_ids=member_ids))
 
     # 4. patients still unknown
     lookups = _unknown_patient_reads(exchange, desired, live)
