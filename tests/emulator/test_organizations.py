@@ -101,3 +101,43 @@ def test_every_organization_write_moves_it_to_the_end_of_unordered_lists(
     with client_for(app, "admin") as admin:
         mary = admin.get("/api/v1/practitioners/80002").json()
     assert [o["id"] for o in mary["organizations"]] == [20002, 20003, 20001]
+
+
+# -- answers checked against the real server (no recording shows them) ------------------
+
+
+def test_a_non_numeric_id_is_a_404_for_an_organization_but_a_500_for_a_patient(
+    client: httpx.Client,
+) -> None:
+    organization = client.get("/api/v1/organizations/abc")
+    patient = client.get("/api/v1/patients/abc")
+    assert (organization.status_code, organization.json()) == (404, {"detail": "Not found."})
+    assert patient.status_code == 500
+    assert "ValueError at /api/v1/patients/abc" in patient.text
+
+
+def test_a_callers_own_organizations_come_in_the_order_of_their_roles(
+    app: EmulatorApp, client: httpx.Client
+) -> None:
+    with client_for(app, "admin") as admin:
+        admin.request(
+            "DELETE", "/api/v1/organizations/20001/remove_user", json={"jhe_user_id": 10002}
+        )
+        admin.post(
+            "/api/v1/organizations/20001/user",
+            json={"jhe_user_id": 10002, "organization_partitioner_role": "manager"},
+        )
+    listed = [o["id"] for o in client.get("/api/v1/users/organizations").json()]
+    assert listed == [20002, 20003, 20001]
+
+
+def test_a_role_sent_as_a_number_is_answered_as_sent_and_kept_as_text(
+    app: EmulatorApp, client: httpx.Client
+) -> None:
+    upsert = client.post(
+        "/api/v1/organizations/20003/user",
+        json={"jhe_user_id": 10008, "organization_partitioner_role": 7},
+    )
+    assert (upsert.status_code, upsert.json()["role"]) == (201, 7)
+    with client_for(app, "manager_mark") as mark:
+        assert mark.get("/api/v1/organizations/20003").json()["currentUserRole"] == "7"

@@ -86,8 +86,8 @@ def add_user(ctx: Ctx) -> Response:
     """``update_or_create`` of the link with ``organization_partitioner_role`` (sic)."""
     organization_id = _check_permission(ctx)
     practitioner = _practitioner_of_body(ctx)
-    role = get(ctx.request.data, "organization_partitioner_role")
-    role = role if role is None or isinstance(role, str) else str(role)
+    given = get(ctx.request.data, "organization_partitioner_role")
+    role = given if given is None or isinstance(given, str) else str(given)
     existing = ctx.store.one(
         "SELECT id FROM core_practitionerorganization WHERE organization_id = ? AND practitioner_id = ?",
         (organization_id, practitioner["id"]),
@@ -108,7 +108,9 @@ def add_user(ctx: Ctx) -> Response:
         status = 201
     link = ctx.store.one("SELECT * FROM core_practitionerorganization WHERE id = ?", (link_id,))
     assert link is not None
-    return json_response(status, shapes.practitioner_link(ctx.store, link))
+    # the answer echoes the role as sent (a ChoiceField shows a non-choice as it is),
+    # the database keeps it as text
+    return json_response(status, {**shapes.practitioner_link(ctx.store, link), "role": given})
 
 
 def remove_user(ctx: Ctx) -> Response:

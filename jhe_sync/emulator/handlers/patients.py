@@ -30,7 +30,6 @@ from jhe_sync.emulator.errors import (
     ServerError,
     does_not_exist,
     not_found,
-    object_pk,
     permission_denied,
     to_pk,
 )
@@ -195,7 +194,8 @@ def patient_row(ctx: Ctx, patient_id: int | None) -> Row:
 
 def _detail_patient(ctx: Ctx) -> Row:
     """The patient of the URL as the detail views get it: any practitioner may (148), a
-    patient user only themselves."""
+    patient user only themselves. A non-numeric id fails in the view's own queryset, a
+    500, not DRF's 404 (checked against the real server)."""
     if not ctx.principal.is_practitioner:
         try:
             patient_id = int(ctx.param("pk"))
@@ -204,7 +204,7 @@ def _detail_patient(ctx: Ctx) -> Row:
         if ctx.principal.patient_id != patient_id:
             raise permission_denied(_NOT_AUTHORIZED)
         return patient_row(ctx, patient_id)
-    return patient_row(ctx, object_pk(ctx.param("pk")))
+    return patient_row(ctx, to_pk(ctx.param("pk")))
 
 
 def get_patient(ctx: Ctx) -> Response:

@@ -45,11 +45,15 @@ def profile(ctx: Ctx) -> Response:
 
 def organizations(ctx: Ctx) -> Response:
     """The caller's organizations as a practitioner, a bare list (none for a patient user:
-    the server asks ``Organization.for_practitioner``); ``currentUserRole`` is null (013)."""
+    the server asks ``Organization.for_practitioner``); ``currentUserRole`` is null (013).
+
+    In the order of the caller's links, not of the organization rows as elsewhere: the
+    server's query runs from the link table (seen on the real server after a role was
+    removed and given again)."""
     rows = ctx.store.all(
         "SELECT o.* FROM core_practitionerorganization po "
         "JOIN core_organization o ON o.id = po.organization_id "
-        "WHERE po.practitioner_id = ? ORDER BY o.heap_position",
+        "WHERE po.practitioner_id = ? ORDER BY po.id",
         (ctx.principal.practitioner_id,),
     )
     return json_response(200, [shapes.organization(row, None) for row in rows])
