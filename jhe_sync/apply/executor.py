@@ -13,6 +13,13 @@ different studies run concurrently. Every write is sent once. When it fails:
 
 A study whose create or update failed has its other changes skipped: they would act
 on a study that is not what the plan expected.
+
+Racing applies of one spec need no lock: a create adopts a same-named study that
+appeared since the plan, and after creating keeps the lowest id among same-named
+siblings, deleting its own duplicate before linking anything (``create``). What the
+racers then send twice is harmless: a link add that exists is a 500 read back as done,
+a removal of nothing is a 204, and a study delete that finds the study gone checks the
+organization's list.
 """
 
 from __future__ import annotations
@@ -24,14 +31,17 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from types import MappingProxyType
 from typing import IO
 
+from jhe_sync.apply.create import Siblings, same_named
 from jhe_sync.apply.journal import Journal
 from jhe_sync.apply.results import ApplyResult, ChangeResult, Outcome
 from jhe_sync.errors import (
     ExchangeError,
     JheSyncError,
+    PermissionDenied,
     ProtocolError,
     RateLimited,
     ServerError,
@@ -46,7 +56,7 @@ from jhe_sync.exchange.read import (
     read_organization_studies,
     read_study_fields,
 )
-from jhe_sync.live import Live
+from jhe_sync.live import Live, Study
 from jhe_sync.plan.change import Call, Change
 from jhe_sync.plan.diff import fields_differing
 from jhe_sync.plan.plan import Plan, SafetyPolicy
@@ -150,12 +160,20 @@ class _Run:
     progress: Callable[[ChangeResult], None] | None
     chunk_size: int
     writes: int = 0
+    siblings: Siblings[Study] = field(init=False)
+    """Each organization's studies, read for the create protocol (``create``)."""
+    started: int = field(init=False)
+    """The moment the apply began: a create first reads its siblings after it."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
     members: dict[int, frozenset[int]] = field(default_factory=dict)
     """Patient ids by organization: given from the plan's snapshot, else read once."""
     _organizations: dict[str, int] = field(default_factory=dict)
     """Ids of the organizations this apply created, by entry key."""
     _member_locks: dict[int, threading.Lock] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.siblings = Siblings(partial(read_organization_studies, self.exchange))
+        self.started = self.siblings.tick()
 
     def report(self, result: ChangeResult) -> None:
         log.debug("%s", result)
@@ -259,10 +277,7 @@ class _StudyRun:
             call = _with_id(change.call(), study_id)
             return self._write(change, call, lambda: self._updated(change, study_id))
         if kind is ChangeKind.DELETE_STUDY:
-            call = _with_id(change.call(), study_id)
-            return self._write(
-                change, call, lambda: read_study_fields(self.exchange, study_id) is None
-            )
+            return self._delete(change, study_id)
         if kind in (ChangeKind.ENROLL, ChangeKind.UNENROLL):
             return self._enrollments(change, study_id)
         link_kind, link_id = link_of_change(kind).kind, change.link_id
@@ -282,32 +297,99 @@ class _StudyRun:
         return study_id
 
     def _create(self, change: Change) -> str:
-        organization_id = self.run.organization_of(change)
-        call = change.call()
-        name = next((f.after for f in change.fields if f.name == "name"), change.name)
-        adopted: list[int] = []
-
-        def committed() -> bool:
-            # The plan creates this study because no study of that name existed in the
-            # organization: one that exists now is the one this write created.
-            listed = read_organization_studies(self.exchange, organization_id)
-            named = sorted(s.id for s in listed if s.name.strip() == str(name).strip())
-            if len(named) > 1:
-                ids = ", ".join(map(str, named))
-                raise _Conflict(
-                    f'{len(named)} studies named "{name}" now exist in organization '
-                    f"{organization_id} (ids {ids}); not creating another"
-                )
-            adopted[:] = named
-            return bool(named)
-
-        reply = self._send(change, call, committed)
+        """Create the study, or adopt the one a racing apply made (``create``)."""
+        organization = self.run.organization_of(change)
+        name = str(next((f.after for f in change.fields if f.name == "name"), change.name))
+        siblings = self.run.siblings
+        present = same_named(siblings.after(organization, self.run.started), name)
+        if present:
+            return self._adopt(change, organization, present[0], "it was created since the plan")
+        found: list[Study] = []
+        reply = self._send(change, change.call(), lambda: self._created(organization, name, found))
         if reply is None:
-            self.study_id = adopted[0]
-            return f"the create committed despite the error; adopted study {adopted[0]}"
-        data = reply.data
-        self.study_id = parse.study(data, f"POST {call.path}").id
-        return ""
+            self._adopt(change, organization, found[0], "")
+            return f"the create committed despite the error; adopted study {found[0].id}"
+        own = parse.study(reply.data, f"POST {change.call().path}").id
+        named = same_named(siblings.after(organization, siblings.tick()), name)
+        if not named:
+            raise _Conflict(
+                f"the study {own} this apply created is gone from organization {organization} "
+                "(deleted by someone else?); plan again"
+            )
+        winner = named[0]
+        if winner.id == own:
+            self.study_id = own
+            return ""
+        if any(s.id == own for s in named):
+            self._delete_loser(change, own, winner.id)
+            self._adopt(change, organization, winner, "")
+            return (
+                f"another apply created it at the same time; kept study {winner.id} (the lower "
+                f"id) and deleted this apply's duplicate {own} before linking anything to it"
+            )
+        return self._adopt(change, organization, winner, f"study {own} this apply created is gone")
+
+    def _created(self, organization: int, name: str, found: list[Study]) -> bool:
+        """After an ambiguous create: did it (or a racing apply's) commit? Fills ``found``.
+
+        Several same-named studies mean racing applies, whose losers their creators are
+        deleting; this create's own may be among them, unknown to this apply (its answer
+        was lost), so it waits for the others to settle rather than guess."""
+        siblings = self.run.siblings
+        for attempt in range(1, MAX_AMBIGUOUS_ATTEMPTS + 1):
+            named = same_named(siblings.after(organization, siblings.tick()), name)
+            if len(named) <= 1:
+                found[:] = named
+                return bool(named)
+            self._pause(self.exchange.retry.delay(attempt, random.random()), _Conflict(name))
+        ids = ", ".join(str(s.id) for s in named)
+        raise _Conflict(
+            f'{len(named)} studies named "{name}" now exist in organization {organization} '
+            f"(ids {ids}), and one of them may be this apply's, whose answer was lost; "
+            f"not creating another. Keep {named[0].id} (the lowest id wins) and delete the "
+            "others if nothing is linked to them"
+        )
+
+    def _adopt(self, change: Change, organization: int, study: Study, why: str) -> str:
+        """Carry on with a same-named study instead of creating one, if it is the planned study."""
+        wanted = {f.name: f.after for f in change.fields if f.name != "name"}
+        differing = fields_differing(study, wanted)
+        if differing:
+            what = ", ".join(f.name for f in differing)
+            raise _Conflict(
+                f'a study named "{study.name}" (id {study.id}) appeared in organization '
+                f"{organization} since the plan, with another {what}; it is left as "
+                "it is. Plan again"
+            )
+        self.study_id = study.id
+        return f"adopted study {study.id}: {why}" if why else ""
+
+    def _delete_loser(self, change: Change, own: int, winner: int) -> None:
+        """Delete the duplicate this apply just created (nothing is linked to it yet)."""
+        call = Call("DELETE", f"{API}/studies/{own}")
+        try:
+            self._send(change, call, lambda: read_study_fields(self.exchange, own) is None)
+        except JheSyncError as error:
+            raise _Conflict(
+                f"another apply created this study at the same time (id {winner}, kept: the "
+                f"lower id); deleting this apply's duplicate {own} failed ({error}); delete "
+                f"study {own} (nothing is linked to it)"
+            ) from None
+
+    def _delete(self, change: Change, study_id: int) -> str:
+        call = _with_id(change.call(), study_id)
+        try:
+            return self._write(
+                change, call, lambda: read_study_fields(self.exchange, study_id) is None
+            )
+        except PermissionDenied:
+            # The answer for a study that no longer exists, too: a racing apply of the
+            # same spec deleted it first if its organization no longer lists it.
+            organization = self.run.organization_of(change)
+            listed = self.run.siblings.after(organization, self.run.siblings.tick())
+            if any(s.id == study_id for s in listed):
+                raise
+            return "already deleted (by another apply at the same time?)"
 
     def _updated(self, change: Change, study_id: int) -> bool:
         current = read_study_fields(self.exchange, study_id)

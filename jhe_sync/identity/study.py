@@ -34,6 +34,12 @@ class Match:
     """The ``previous_names`` entry that matched (the live study's current name)."""
 
 
+def name_key(name: str) -> str:
+    """What two names must share to name the same study: the name without the spaces
+    around it (the console keeps them; a spec's YAML scalar drops them)."""
+    return name.strip()
+
+
 class StudyIndex:
     """Live studies by id and by (organization, name), built once per plan."""
 
@@ -41,11 +47,11 @@ class StudyIndex:
         self.by_id = live.studies
         named: dict[tuple[int, str], list[Study]] = defaultdict(list)
         for study in sorted(live.studies.values(), key=lambda s: s.id):
-            named[(study.organization_id, study.name.strip())].append(study)
+            named[(study.organization_id, name_key(study.name))].append(study)
         self._named = dict(named)
 
     def named(self, organization_id: int, name: str) -> list[Study]:
-        return self._named.get((organization_id, name.strip()), [])
+        return self._named.get((organization_id, name_key(name)), [])
 
 
 def identify(spec: StudySpec, organization_id: int | None, index: StudyIndex) -> Match:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from jhe_sync.exchange.client import Exchange
@@ -13,6 +14,7 @@ from jhe_sync.spec.models import Desired, PatientRef, StudySpec
 ALLOW_ALL = SafetyPolicy(allow_destroy_all=True, ignore_threshold=True)
 DEFAULT = SafetyPolicy()
 
+NAME = "Hypertension Management Study"
 PETER = "ll_patient_peter@example.com"
 PAMELA = "ll_patient_pamela@example.com"
 
@@ -32,7 +34,7 @@ def desired(*studies: StudySpec) -> Desired:
 HYPERTENSION = desired(
     study(
         "hypertension",
-        "Hypertension Management Study",
+        NAME,
         scope_requests=["omh:blood-pressure:4.0", "omh:heart-rate:2.0"],
         data_sources=["iHealth", "CareX"],
         patients=[PatientRef(email=PETER), PatientRef(email=PAMELA)],
@@ -57,3 +59,25 @@ def planned_calls(plan: Plan) -> int:
 def studies_named(exchange: Exchange, organization_id: int, name: str) -> list[int]:
     listed = exchange.get_all("/api/v1/studies", {"organization_id": organization_id})
     return sorted(s["id"] for s in listed if s["name"] == name)
+
+
+class Interloper:
+    """WSGI middleware that runs ``act`` (another apply's write) just before the first
+    request matching ``method`` and ``path`` (or just after, with ``after=True``)."""
+
+    def __init__(
+        self, app: Any, method: str, path: str, act: Callable[[], None], after: bool = False
+    ) -> None:
+        self.app, self.method, self.path, self.act, self.after = app, method, path, act, after
+        self.done = False
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        hit = (environ["REQUEST_METHOD"], environ.get("PATH_INFO")) == (self.method, self.path)
+        if hit and not self.done and not self.after:
+            self.done = True
+            self.act()
+        answer = list(self.app(environ, start_response))
+        if hit and not self.done and self.after:
+            self.done = True
+            self.act()
+        return answer

@@ -15,7 +15,9 @@ from apply.helpers import (
     ALLOW_ALL,
     DEFAULT,
     HYPERTENSION,
+    NAME,
     PETER,
+    Interloper,
     desired,
     plan_for,
     studies_named,
@@ -29,7 +31,6 @@ from jhe_sync.plan.plan import Plan
 from jhe_sync.spec.models import PatientRef
 
 Connect = Callable[..., Exchange]
-NAME = "Hypertension Management Study"
 
 
 def test_writes_equal_the_planned_calls(emulator: Any, scripted: Any, connect: Connect) -> None:
@@ -104,31 +105,21 @@ def test_a_create_that_did_not_happen_is_sent_again(
     assert len(app.requests("POST", "/api/v1/studies")) == 2
 
 
-def test_a_create_that_finds_two_studies_of_its_name_when_reading_back_stops_there(
-    emulator: Any, scripted: Any, connect: Connect
-) -> None:
-    app = scripted(emulator)
-    exchange = connect(app)
-    plan = plan_for(exchange, HYPERTENSION)
-    exchange.write(
-        "POST", "/api/v1/studies", {"name": NAME, "description": "d", "organization": 20003}
-    )
-    app.fail("POST", "/api/v1/studies", "after_commit")
-    result = apply_plan(exchange, plan, DEFAULT)
-    assert result.results[0].outcome is Outcome.FAILED
-    assert f'2 studies named "{NAME}"' in result.results[0].reason
-    assert len(studies_named(exchange, 20003, NAME)) == 2
-    assert {r.outcome for r in result.results[1:]} == {Outcome.SKIPPED}
-
-
 def test_a_write_whose_outcome_cannot_be_read_back_fails_as_unknown(
     emulator: Any, scripted: Any, connect: Connect
 ) -> None:
     app = scripted(emulator)
-    exchange = connect(app)
+    siblings = "/api/v1/organizations/20003/studies"
+    exchange = connect(
+        Interloper(
+            app,
+            "POST",
+            "/api/v1/studies",
+            lambda: app.fail("GET", siblings, "before_commit", status=503, times=99),
+        )
+    )
     plan = plan_for(exchange, HYPERTENSION)
     app.fail("POST", "/api/v1/studies", "after_commit")
-    app.fail("GET", "/api/v1/organizations/20003/studies", "before_commit", status=503, times=99)
     result = apply_plan(exchange, plan, DEFAULT)
     assert result.results[0].outcome is Outcome.FAILED
     assert "whether it happened is unknown" in result.results[0].reason
