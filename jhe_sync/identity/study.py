@@ -91,5 +91,7 @@ def _only(studies: list[Study], how: str) -> Study:
     ids = " and ".join(str(s.id) for s in sorted(studies, key=lambda s: s.id))
     raise Unresolved(
         f"{len(studies)} live studies in the organization are {how}: ids {ids}; "
-        "pin the one this entry manages with id: (and rename or delete the other)"
+        "pin the one this entry manages with id: (and rename or delete the other). If an "
+        "apply is running right now, the higher id may be its duplicate, which it deletes: "
+        "plan again when it ends"
     )
