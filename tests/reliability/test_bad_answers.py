@@ -253,8 +253,9 @@ def test_a_write_whose_read_back_is_unreadable_is_not_sent_again_and_fails_as_un
 ) -> None:
     desired = load_desired([SpecSource.from_text(SPEC, "studies.yaml")], environ={})
     faulty = scripted(emulator).fail("POST", "/api/v1/studies", "after_commit")
-    # the plan reads the study list once; the read-back after the 500 is the second read
-    app = Spoiling(faulty).spoil("GET", "/api/v1/organizations/20003/studies", html_page, passed=1)
+    # the plan reads the study list once, apply again before its create; the read-back
+    # after the 500 is the third read
+    app = Spoiling(faulty).spoil("GET", "/api/v1/organizations/20003/studies", html_page, passed=2)
     exchange = connect(app)
     plan = plan_for(exchange, desired)
     result = apply_plan(exchange, plan, ALLOW_ALL, parallelism=1)
