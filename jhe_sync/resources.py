@@ -79,6 +79,12 @@ class ChangeKind(Enum):
         return _COUNTED[self]
 
     @property
+    def count_noun(self) -> str:
+        """One object this kind of change destroys, as a plan's summary counts it:
+        ``unenrollment`` (one per patient), ``scope request removal``."""
+        return _COUNT_NOUNS.get(self, self.value.replace("_", " "))
+
+    @property
     def is_link(self) -> bool:
         """A link added, changed or removed (of a study, or a role or membership of an
         organization), rather than a change to a study or organization itself."""
@@ -112,6 +118,21 @@ DESTRUCTIVE_KINDS = frozenset(
 )
 """A move is guarded too: it hands the organization to the new parent's managers (who
 then hold its update and delete rights) and takes it from the old parent's."""
+
+_COUNT_NOUNS = {
+    ChangeKind.MOVE_ORGANIZATION: "organization move",
+    ChangeKind.UNENROLL: "unenrollment",
+    ChangeKind.REMOVE_CLIENT: "client removal",
+    ChangeKind.REMOVE_SCOPE: "scope request removal",
+    ChangeKind.REMOVE_DATA_SOURCE: "data source removal",
+    ChangeKind.DELETE_STUDY: "study deletion",
+    ChangeKind.LOWER_ROLE: "lowered role",
+    ChangeKind.REMOVE_ROLE: "role removal",
+    ChangeKind.REMOVE_MEMBERSHIP: "patient membership removal",
+    ChangeKind.DELETE_ORGANIZATION: "organization deletion",
+}
+"""The destructive kinds' nouns in a plan's summary line (``300 unenrollments``); a kind
+without one is named by its value, so a new kind is counted before it is named."""
 
 _COUNTED: dict[ChangeKind, Counted] = {
     ChangeKind.CREATE_ORGANIZATION: "create",

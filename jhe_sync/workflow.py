@@ -50,6 +50,7 @@ from jhe_sync.lifecycle import (
 from jhe_sync.live import Live
 from jhe_sync.local import open_exchange
 from jhe_sync.plan.build import build_plan
+from jhe_sync.plan.change import Refusal
 from jhe_sync.plan.diff import is_unlisted_study_key
 from jhe_sync.plan.plan import Plan, SafetyPolicy
 from jhe_sync.plan.render.formats import Format, RenderOptions, render
@@ -139,10 +140,18 @@ def make_plan(exchange: Exchange, desired: Desired, parallelism: int) -> tuple[P
 
 
 def _rendered(
-    plan: Plan, output_format: Format, color: bool, refusals: Sequence[str] | None = None
+    plan: Plan,
+    output_format: Format,
+    color: bool,
+    refusals: Sequence[Refusal] | None = None,
+    saved_plan: str | None = None,
 ) -> str:
     out = io.StringIO()
-    options = RenderOptions(color=color, refusals=tuple(refusals) if refusals is not None else None)
+    options = RenderOptions(
+        color=color,
+        refusals=tuple(refusals) if refusals is not None else None,
+        saved_plan=saved_plan,
+    )
     render(plan, out, output_format, options)
     return out.getvalue()
 
@@ -167,7 +176,9 @@ def plan_command(terminal: Terminal, request: PlanRequest) -> int:
     if request.out:
         with _open_output(request.out, "--out", "w") as stream:
             save_plan(plan, stream)
-    terminal.echo(_rendered(plan, request.output_format, terminal.color, refusals), nl=False)
+    terminal.echo(
+        _rendered(plan, request.output_format, terminal.color, refusals, request.out), nl=False
+    )
     if request.detailed_exitcode:
         if refusals:
             return SafetyRefusal.exit_code

@@ -10,14 +10,14 @@ in the plan's own json form, so it covers every change kind the plan has.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
 from typing import Any
 
 from jhe_sync.errors import ApplyError
-from jhe_sync.plan.change import Change
+from jhe_sync.plan.change import Change, Refusal
 from jhe_sync.plan.plan import PLAN_FORMAT_VERSION, Plan
 from jhe_sync.plan.render.wording import describe, plural
 from jhe_sync.resources import ChangeKind
@@ -95,7 +95,7 @@ class ApplyResult:
 
     @classmethod
     def not_attempted(
-        cls, plan: Plan, *, refusals: tuple[str, ...] = (), declined: bool = False
+        cls, plan: Plan, *, refusals: Sequence[Refusal] = (), declined: bool = False
     ) -> ApplyResult:
         """The result of an apply that wrote nothing: refused by the safeguards, or
         declined at the prompt; every change is skipped, saying why."""
@@ -106,7 +106,7 @@ class ApplyResult:
         )
         return cls(
             tuple(ChangeResult(c, Outcome.SKIPPED, why, _ids_of(c)) for c in plan.changes),
-            refusals=tuple(refusals),
+            refusals=tuple(str(refusal) for refusal in refusals),
             declined=declined,
         )
 

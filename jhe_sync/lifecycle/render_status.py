@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import IO
 
-from jhe_sync.lifecycle.status import StatusReport, StudyStatus
-from jhe_sync.markdown import escape, inline_code
+from jhe_sync.lifecycle.status import OBSERVATIONS_COUNTED, StatusReport, StudyStatus
+from jhe_sync.markdown import MARKDOWN_BUDGET, BoundedDocument, escape, inline_code
 from jhe_sync.plan.render.formats import FORMATS, Format
 from jhe_sync.plan.render.wording import plural
 
@@ -22,9 +22,9 @@ SUMMARY_HEADERS = (
     "ID",
     "ORGANIZATION",
     "ENROLLED",
-    "OBSERVATIONS",
-    "LATEST UPLOAD",
-    "NO DATA YET",
+    "OBSERVATIONS*",
+    "LATEST UPLOAD*",
+    "NO DATA YET*",
 )
 SCOPE_HEADERS = ("SCOPE", "CONSENTED", "DECLINED", "PENDING")
 
@@ -52,6 +52,8 @@ def render_text(report: StatusReport, stream: IO[str]) -> None:
         lines.append("The spec lists no study.")
     rows = [_summary_row(study) for study in report.studies]
     lines += _table(SUMMARY_HEADERS, rows) if rows else []
+    if report.live:
+        lines.append(f"* {OBSERVATIONS_COUNTED}")
     for study in report.live:
         lines += ["", f'{study.key} (id {study.study_id}): "{study.name}"']
         if study.scopes:
@@ -68,52 +70,64 @@ def render_text(report: StatusReport, stream: IO[str]) -> None:
     stream.write("\n".join(lines) + "\n")
 
 
-def render_markdown(report: StatusReport, stream: IO[str]) -> None:
-    """A report to post on a schedule: a summary table, then a section per live study."""
-    parts = [
-        "## Study status\n\n",
+def render_markdown(
+    report: StatusReport, stream: IO[str], max_chars: int = MARKDOWN_BUDGET
+) -> None:
+    """A report to post on a schedule: a summary table, the studies not on the exchange,
+    then a section per live study; cut, with a note, to stay under ``max_chars`` (GitHub's
+    limit for a comment or an issue), the per-study sections first."""
+    doc = BoundedDocument(max_chars)
+    doc.always(
+        "## Study status\n\n"
         f"As of {escape(report.as_of)}: {plural(len(report.studies), 'study')} in the spec, "
-        f"{len(report.live)} on the exchange.\n",
-    ]
-    if report.studies:
-        parts.append(
-            "\n| Study | ID | Organization | Enrolled | Observations | Latest upload | No data yet |\n"
-            "| --- | ---: | --- | ---: | ---: | --- | ---: |\n"
-        )
-        for study in report.studies:
-            if study.state == "live":
-                parts.append(
-                    f"| `{inline_code(study.key)}` | {study.study_id} | {escape(study.organization)} | "
-                    f"{study.enrolled} | {study.observations} | {escape(_when(study.latest_upload))} | "
-                    f"{len(study.no_data)} |\n"
-                )
-            else:
-                parts.append(f"| `{inline_code(study.key)}` | | {escape(study.state)} | | | | |\n")
-    for study in report.live:
-        parts.append(
-            f"\n### `{inline_code(study.key)}`: {escape(study.name)} (id {study.study_id})\n\n"
-        )
-        if study.scopes:
-            parts.append(
-                "| Scope | Consented | Declined | Pending |\n| --- | ---: | ---: | ---: |\n"
-            )
-            parts += [
-                f"| `{inline_code(t.code)}` | {t.consented} | {t.declined} | {t.pending} |\n"
-                for t in study.scopes
-            ]
-        else:
-            parts.append("Requests no scope.\n")
-        notes = _study_notes(study, code=lambda text: f"`{inline_code(text)}`")
-        if notes:
-            parts.append("\n" + "".join(f"- {note}\n" for note in notes))
+        f"{len(report.live)} on the exchange.\n"
+    )
     missing = [study for study in report.studies if study.state != "live"]
     if missing:
-        parts.append("\n### Not on the exchange\n\n")
+        doc.section(
+            "\n### Not on the exchange\n\n",
+            "studies not on the exchange",
+            [
+                f"- `{inline_code(study.key)}`: {escape(study.state)}: {escape(study.note)}\n"
+                for study in missing
+            ],
+        )
+    if report.live:
+        doc.section(
+            "\n| Study | ID | Organization | Enrolled | Observations\\* | Latest upload\\* | "
+            "No data yet\\* |\n| --- | ---: | --- | ---: | ---: | --- | ---: |\n",
+            "rows of the summary table",
+            [
+                f"| `{inline_code(study.key)}` | {study.study_id} | {escape(study.organization)} | "
+                f"{study.enrolled} | {study.observations} | {escape(_when(study.latest_upload))} | "
+                f"{len(study.no_data)} |\n"
+                for study in report.live
+            ],
+        )
+    if report.live:
+        doc.always(f"\n\\* {escape(OBSERVATIONS_COUNTED)}\n")
+    doc.section("", "studies' consent tables", [_study_section(study) for study in report.live])
+    stream.write(
+        doc.text(
+            "The whole report: the same `jhe-sync status` with `--format text` or `--format json`."
+        )
+    )
+
+
+def _study_section(study: StudyStatus) -> str:
+    parts = [f"\n### `{inline_code(study.key)}`: {escape(study.name)} (id {study.study_id})\n\n"]
+    if study.scopes:
+        parts.append("| Scope | Consented | Declined | Pending |\n| --- | ---: | ---: | ---: |\n")
         parts += [
-            f"- `{inline_code(study.key)}`: {escape(study.state)}: {escape(study.note)}\n"
-            for study in missing
+            f"| `{inline_code(t.code)}` | {t.consented} | {t.declined} | {t.pending} |\n"
+            for t in study.scopes
         ]
-    stream.write("".join(parts))
+    else:
+        parts.append("Requests no scope.\n")
+    notes = _study_notes(study, code=lambda text: f"`{inline_code(text)}`")
+    if notes:
+        parts.append("\n" + "".join(f"- {note}\n" for note in notes))
+    return "".join(parts)
 
 
 # -- shared wording ---------------------------------------------------------------------

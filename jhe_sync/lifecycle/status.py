@@ -34,6 +34,15 @@ from jhe_sync.spec.models import Desired
 
 StudyState = Literal["live", "not created", "unresolved"]
 
+OBSERVATIONS_COUNTED = (
+    "counted over every observation of the study's enrolled patients of the types the "
+    "study requests, whatever its date or consent: the exchange filters by enrollment "
+    "and type only, so uploads from before a patient enrolled or consented count too"
+)
+"""What the observation count (and the latest upload, and "no data yet") of a status is:
+what the exchange's study filter gives, which a report must not pass off as the study's
+own data."""
+
 
 @dataclass(frozen=True)
 class ScopeTally:
@@ -69,6 +78,7 @@ class StudyStatus:
     consents_unreadable: int = 0
     """Enrolled patients whose consents the caller may not read (not counted above)."""
     observations: int = 0
+    """See ``OBSERVATIONS_COUNTED``: not only the study's own data."""
     latest_upload: str | None = None
     """``lastUpdated`` of the newest observation, as the exchange wrote it (UTC)."""
     no_data: tuple[str, ...] = ()
@@ -109,7 +119,11 @@ class StatusReport:
         return tuple(s for s in self.studies if s.state == "live")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"as_of": self.as_of, "studies": [study.to_dict() for study in self.studies]}
+        return {
+            "as_of": self.as_of,
+            "observations_counted": OBSERVATIONS_COUNTED,
+            "studies": [study.to_dict() for study in self.studies],
+        }
 
 
 def study_status(

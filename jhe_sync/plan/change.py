@@ -180,6 +180,12 @@ class Change:
         return (subject, self.key, self.kind.rank, self.link_label, patients)
 
     @property
+    def object_count(self) -> int:
+        """How many objects this change acts on: each patient of an enrollment change,
+        else the one study or link (what the destroy threshold and the summary count)."""
+        return len(self.patients) or 1
+
+    @property
     def link_count(self) -> int:
         """How many links this change adds or removes (patients count one each)."""
         if self.kind in (ChangeKind.ENROLL, ChangeKind.UNENROLL):
@@ -368,3 +374,52 @@ class Warning_:
 
     key: str
     message: str
+
+
+RefusalReason = Literal["destructive", "protected", "lockout", "threshold"]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One reason the safeguards refuse a plan: one entry's change that no flag allows,
+    that ``protect: true`` forbids or that would lock managers out (``lockout``), or the
+    plan as a whole (a ``threshold``).
+
+    ``what`` names the change without its entry (for a threshold it says everything), so
+    that the same refusal of many studies reads as one line with their keys; ``str()``
+    is the refusal of one entry, as apply's error lists it."""
+
+    reason: RefusalReason
+    what: str
+    key: str = ""
+    subject: str = "study"
+    """``study`` or ``organization``: what ``key`` names."""
+    detail: str = ""
+    """For a lockout: why it can never be applied, and what to do instead."""
+
+    def __str__(self) -> str:
+        entry = f'{self.subject} "{self.key}": ' if self.key else ""
+        return entry + self.what + self.advice(self.key)
+
+    def advice(self, key: str | None) -> str:
+        """What lifts it, for one entry (``key``) or for several (None)."""
+        subject = self.subject
+        if self.reason == "threshold":
+            return ""
+        if self.reason == "lockout":
+            return f": {self.detail}"
+        if self.reason == "protected":
+            losing = "loses no links" if subject == "study" else "is never moved"
+            return (
+                f": the {subject} is protected (protect: true), so it is never deleted and "
+                f"{losing}, whatever the flags; remove protect: true from its spec first"
+            )
+        if key:
+            return (
+                f": destructive; allow it with --allow-destroy {key} (this {subject}) "
+                "or --allow-destroy (all)"
+            )
+        return (
+            f": destructive; allow it with --allow-destroy KEY for each {subject}, "
+            "or --allow-destroy (all)"
+        )

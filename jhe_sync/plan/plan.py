@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jhe_sync.errors import SafetyRefusal
-from jhe_sync.plan.change import Change, UnmanagedStudy, Warning_
+from jhe_sync.plan.change import Change, Refusal, UnmanagedStudy, Warning_
 from jhe_sync.plan.render.wording import describe, patients_text, plural
 from jhe_sync.resources import ChangeKind
 
@@ -57,18 +57,43 @@ class PlanCounts:
     create: int
     update: int
     destroy: int
+    """Studies and organizations deleted."""
     links_add: int
     links_remove: int
+    destructive: tuple[tuple[ChangeKind, int], ...] = ()
+    """Objects destroyed, by destructive kind (each unenrolled patient counts one), in
+    ``ChangeKind`` order; kinds with none are left out."""
+    consented: int = 0
+    """Unenrolled patients who had consented to a scope of their study."""
 
     @property
     def total(self) -> int:
         return self.create + self.update + self.destroy + self.links_add + self.links_remove
 
+    @property
+    def destroyed(self) -> int:
+        """Every object the plan destroys, of every kind."""
+        return sum(count for _, count in self.destructive)
+
     def summary(self) -> str:
-        return (
-            f"Plan: {self.create} to create, {self.update} to update, {self.destroy} to destroy; "
+        """``Plan: 0 to create, 0 to update, 0 to delete; 0 links to add, 300 to remove;
+        300 destructive: 300 unenrollments (12 consented)``."""
+        text = (
+            f"Plan: {self.create} to create, {self.update} to update, {self.destroy} to delete; "
             f"{self.links_add} links to add, {self.links_remove} to remove"
         )
+        if not self.destructive:
+            return text
+        kinds = []
+        for kind, count in self.destructive:
+            part = plural(count, kind.count_noun)
+            if kind is ChangeKind.UNENROLL and self.consented:
+                part += f" ({self.consented} consented)"
+            kinds.append(part)
+        return f"{text}; {self.destroyed} destructive: {', '.join(kinds)}"
+
+
+NO_CHANGES = "No changes. The live exchange matches the spec."
 
 
 @dataclass
@@ -85,6 +110,8 @@ class Plan:
     """What the plan read, for staleness checks: ``study:ID`` and ``organization:ID`` digests."""
     organization_names: dict[int, str] = field(default_factory=dict)
     """Names of the organizations the changes and unmanaged studies are in, for display."""
+    targets: tuple[str, ...] = ()
+    """The entry keys the plan was limited to (``--target``); empty: every entry."""
 
     def __post_init__(self) -> None:
         self.changes = tuple(sorted(self.changes, key=lambda c: c.sort_key))
@@ -102,6 +129,9 @@ class Plan:
         """Studies and organizations created, updated (roles changed included) and
         destroyed; links (a study's, and roles and memberships) added and removed."""
         counted = [c.kind.counted_as for c in self.changes]
+        destroyed: dict[ChangeKind, int] = {}
+        for change in self.destructive_changes():
+            destroyed[change.kind] = destroyed.get(change.kind, 0) + change.object_count
         return PlanCounts(
             create=counted.count("create"),
             update=counted.count("update"),
@@ -110,7 +140,35 @@ class Plan:
             links_remove=sum(
                 c.link_count for c in self.changes if c.kind.counted_as == "link_remove"
             ),
+            destructive=tuple(sorted(destroyed.items(), key=lambda item: item[0].rank)),
+            consented=sum(
+                1
+                for c in self.changes
+                if c.kind is ChangeKind.UNENROLL
+                for p in c.patients
+                if p.consented
+            ),
         )
+
+    def summary(self) -> str:
+        """The plan's one-line summary (or that there is nothing to do), saying when it
+        was limited to some entries."""
+        if self.targets:
+            limited = f"limited to --target {', '.join(self.targets)}"
+            if not self.changes:
+                return (
+                    f"No changes for the targets ({limited}); the rest of the spec was not planned."
+                )
+            return f"{self.counts.summary()} ({limited}; the rest of the spec was not planned)"
+        if self.changes:
+            return self.counts.summary()
+        if self.unmanaged:
+            count = len(self.unmanaged)
+            return (
+                f"{NO_CHANGES[:-1]}; {plural(count, 'live study')} in its organizations "
+                f"{'is' if count == 1 else 'are'} not in it (unmanaged, left alone)."
+            )
+        return NO_CHANGES
 
     def organization_label(self, organization_id: int) -> str:
         """``Lifespan Lab (20003)``, or ``organization 20003`` when the name is not known."""
@@ -130,17 +188,21 @@ class Plan:
             groups.setdefault(change.key, []).append(change)
         return groups
 
+    def subjects(self) -> dict[str, str]:
+        """What each key of the plan's changes names: ``study`` or ``organization``."""
+        return {change.key: change.subject for change in self.changes}
+
     def destructive_changes(self) -> list[Change]:
         return [c for c in self.changes if c.destructive]
 
-    def refusals(self, policy: SafetyPolicy) -> list[str]:
+    def refusals(self, policy: SafetyPolicy) -> list[Refusal]:
         """Every reason the safeguards refuse this plan; empty when it may be applied."""
         return refusals(self, policy)
 
     def raise_if_unsafe(self, policy: SafetyPolicy) -> None:
         reasons = self.refusals(policy)
         if reasons:
-            raise SafetyRefusal(reasons)
+            raise SafetyRefusal([str(reason) for reason in reasons])
 
     def to_dict(self) -> dict[str, Any]:
         """The json form (the ``--format json`` output, without refusals; see
@@ -156,8 +218,11 @@ class Plan:
                 "links_remove": counts.links_remove,
                 "changes": len(self.changes),
                 "destructive_changes": len(self.destructive_changes()),
-                "text": counts.summary() if self.changes else "No changes.",
+                "destroyed": {kind.value: count for kind, count in counts.destructive},
+                "unenrolled_consented": counts.consented,
+                "text": self.summary() if self.changes or self.targets else "No changes.",
             },
+            "targets": list(self.targets),
             "changes": [change.to_dict() for change in self.changes],
             "warnings": [{"key": w.key, "message": w.message} for w in self.warnings],
             "unmanaged": [
@@ -171,7 +236,7 @@ class Plan:
         }
 
     def filtered(self, keys: Iterable[str]) -> Plan:
-        """The same plan limited to some entry keys (``--target``)."""
+        """The same plan limited to some entry keys (``--target``), which it records."""
         wanted = set(keys)
         return Plan(
             changes=tuple(c for c in self.changes if c.key in wanted),
@@ -181,13 +246,14 @@ class Plan:
             spec_digest=self.spec_digest,
             fingerprints=self.fingerprints,
             organization_names=self.organization_names,
+            targets=tuple(sorted(wanted)),
         )
 
 
 # -- the safeguards --------------------------------------------------------------------
 
 
-def refusals(plan: Plan, policy: SafetyPolicy) -> list[str]:
+def refusals(plan: Plan, policy: SafetyPolicy) -> list[Refusal]:
     """Every reason the safeguards refuse ``plan`` under ``policy``; empty if none."""
     reasons = [
         reason for change in plan.changes if (reason := change_refusal(change, policy)) is not None
@@ -200,31 +266,21 @@ def refusals(plan: Plan, policy: SafetyPolicy) -> list[str]:
 def destroyed_objects(plan: Plan) -> int:
     """How many objects the plan destroys: each study, organization or link (roles and
     memberships too), each unenrolled patient, each move."""
-    return sum(
-        len(change.patients) if change.kind is ChangeKind.UNENROLL else 1
-        for change in plan.destructive_changes()
-    )
+    return plan.counts.destroyed
 
 
-def change_refusal(change: Change, policy: SafetyPolicy) -> str | None:
+def change_refusal(change: Change, policy: SafetyPolicy) -> Refusal | None:
     """Why one change is refused, or None when it is allowed (or not destructive)."""
-    what = f'{change.subject} "{change.key}": {_refused_change(change)}'
+    what = _refused_change(change)
     if change.lockout:
-        return f"{what}: {LOCKOUTS[change.lockout]}"
+        return Refusal("lockout", what, change.key, change.subject, LOCKOUTS[change.lockout])
     if not change.destructive:
         return None
     if change.protected:
-        losing = "loses no links" if change.subject == "study" else "is never moved"
-        return (
-            f"{what}: the {change.subject} is protected (protect: true), so it is never "
-            f"deleted and {losing}, whatever the flags; remove protect: true from its spec first"
-        )
+        return Refusal("protected", what, change.key, change.subject)
     if policy.allows(change.key):
         return None
-    return (
-        f"{what}: destructive; allow it with --allow-destroy {change.key} "
-        f"(this {change.subject}) or --allow-destroy (all)"
-    )
+    return Refusal("destructive", what, change.key, change.subject)
 
 
 LOCKOUTS = {
@@ -254,21 +310,29 @@ def _refused_change(change: Change) -> str:
     return text
 
 
-def threshold_refusals(plan: Plan, policy: SafetyPolicy) -> list[str]:
+def threshold_refusals(plan: Plan, policy: SafetyPolicy) -> list[Refusal]:
     """A plan destroying more than ``max_destroy`` objects, or too large a share of them."""
     count = destroyed_objects(plan)
     reasons = []
     if count > policy.max_destroy:
         reasons.append(
-            f"the plan destroys {plural(count, 'object')} (studies, links, and each unenrolled "
-            f"patient), more than the limit of {policy.max_destroy} (--max-destroy); check the "
-            f"spec lost nothing by mistake, then raise --max-destroy or pass {IGNORE_THRESHOLD_FLAG}"
+            Refusal(
+                "threshold",
+                f"the plan destroys {plural(count, 'object')} (studies, links, and each "
+                f"unenrolled patient), more than the limit of {policy.max_destroy} "
+                "(--max-destroy); check the spec lost nothing by mistake, then raise "
+                f"--max-destroy or pass {IGNORE_THRESHOLD_FLAG}",
+            )
         )
     managed = plan.managed_objects
     if managed >= SHARE_FLOOR and count > policy.max_destroy_fraction * managed:
         reasons.append(
-            f"the plan destroys {count} of the {managed} managed studies and links "
-            f"({count / managed:.0%}), more than the {policy.max_destroy_fraction:.0%} allowed; "
-            f"check the spec lost nothing by mistake, then pass {IGNORE_THRESHOLD_FLAG}"
+            Refusal(
+                "threshold",
+                f"the plan destroys {count} of the {managed} managed studies and links "
+                f"({count / managed:.0%}), more than the {policy.max_destroy_fraction:.0%} "
+                f"allowed; check the spec lost nothing by mistake, then pass "
+                f"{IGNORE_THRESHOLD_FLAG}",
+            )
         )
     return reasons

@@ -74,7 +74,17 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
         spec_digest=_get(data, "spec_digest", str, "plan"),
         fingerprints=dict(fingerprints),
         organization_names=_organization_names(data),
+        targets=_targets(data),
     )
+
+
+def _targets(data: Mapping[str, Any]) -> tuple[str, ...]:
+    """The ``--target`` keys the plan was limited to (absent from plans made before they
+    were recorded: those were not limited, or did not say so)."""
+    targets = data.get("targets", [])
+    if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets):
+        raise PlanFileError("plan: targets must be a list of study keys")
+    return tuple(targets)
 
 
 def _organization_names(data: Mapping[str, Any]) -> dict[int, str]:

@@ -67,7 +67,7 @@ def test_a_plan_the_safeguards_refuse_is_reported_with_nothing_attempted(
     refusals = tuple(plan.refusals(DEFAULT))
     document = _fits(ApplyResult.not_attempted(plan, refusals=refusals).to_dict())
     assert document["status"] == "refused"
-    assert document["refusals"] == list(refusals) and refusals
+    assert document["refusals"] == [str(refusal) for refusal in refusals] and refusals
     [deleted] = document["results"]
     assert (deleted["outcome"], deleted["ids"]) == ("skipped", {"study_id": 30002})
     assert document["summary"]["writes"] == 0

@@ -4,45 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 from jhe_sync import __version__
-from jhe_sync.cli import main
+
+from .conftest import Run
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 COMMANDS = ("validate", "plan", "show", "apply", "schema", "export", "status", "invite", "emulator")
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture
-def jhe(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Run]:
-    """Run ``jhe-sync ARGS`` in process, as the console script does."""
-    for name in ("JHE_URL", "JHE_TOKEN", "JHE_CLIENT_ID", "JHE_CLIENT_SECRET", "NO_COLOR"):
-        monkeypatch.delenv(name, raising=False)
-
-    def run(*args: str) -> Run:
-        with pytest.raises(SystemExit) as exited:
-            main([str(a) for a in args])
-        captured = capsys.readouterr()
-        return Run(int(exited.value.code or 0), captured.out, captured.err)
-
-    return run
-
-
-@pytest.fixture
-def local(tmp_path: Path) -> str:
-    """A fresh local exchange for one test."""
-    return f"local:{tmp_path / 'exchange.db'}"
 
 
 def test_help_lists_every_command_with_its_purpose(jhe: Callable[..., Run]) -> None:

@@ -263,12 +263,12 @@ def test_the_text_form_has_a_row_per_study_and_a_scope_table_per_live_study(
         "ID",
         "ORGANIZATION",
         "ENROLLED",
-        "OBSERVATIONS",
+        "OBSERVATIONS*",
         "LATEST",
-        "UPLOAD",
+        "UPLOAD*",
         "NO",
         "DATA",
-        "YET",
+        "YET*",
     ]
     assert lines[3].split()[:6] == ["bp-hr", "30001", "Lifespan", "Lab", "2", "5"]
     assert sum(1 for line in lines if line.split()[:1] == ["SCOPE"]) == 2

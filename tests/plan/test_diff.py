@@ -462,7 +462,7 @@ def test_counts_add_up_links_with_each_patient_counting_one():
 
     assert (
         counts.summary()
-        == "Plan: 1 to create, 0 to update, 0 to destroy; 6 links to add, 0 to remove"
+        == "Plan: 1 to create, 0 to update, 0 to delete; 6 links to add, 0 to remove"
     )
 
 

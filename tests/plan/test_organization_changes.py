@@ -20,6 +20,11 @@ SCHEMA = json.loads((Path(__file__).parents[2] / "specs" / "plan.schema.json").r
 LENIENT = SafetyPolicy(max_destroy=1000, max_destroy_fraction=1.0)
 
 
+def said(plan: Plan, policy: SafetyPolicy) -> list[str]:
+    """The refusals as apply's error lists them, one line each."""
+    return [str(reason) for reason in refusals(plan, policy)]
+
+
 def org_change(kind: ChangeKind, key: str = "sleep-lab", **fields: Any) -> Change:
     defaults: dict[str, Any] = {"organization_id": 20009, "name": "Sleep Lab"}
     return Change(kind=kind, key=key, **(defaults | fields))
@@ -169,7 +174,8 @@ def test_the_summary_counts_organizations_roles_and_memberships():
     )
 
     assert plan.counts.summary() == (
-        "Plan: 1 to create, 1 to update, 1 to destroy; 1 links to add, 1 to remove"
+        "Plan: 1 to create, 1 to update, 1 to delete; 1 links to add, 1 to remove; "
+        "2 destructive: 1 patient membership removal, 1 organization deletion"
     )
 
 
@@ -201,7 +207,7 @@ def test_adding_or_raising_access_needs_no_flag(change):
 def test_taking_access_away_is_refused_unless_allowed_for_the_organization(change):
     plan = Plan(changes=(change,))
 
-    (reason,) = refusals(plan, LENIENT)
+    (reason,) = said(plan, LENIENT)
     assert reason.startswith('organization "sleep-lab": ')
     assert reason.endswith(
         "destructive; allow it with --allow-destroy sleep-lab (this organization) "
@@ -216,7 +222,7 @@ def test_a_lockout_is_refused_whatever_the_flags(lockout):
     change = role(ChangeKind.REMOVE_ROLE, "manager", None, lockout=lockout)
     allow_all = SafetyPolicy(allow_destroy_all=True, ignore_threshold=True)
 
-    (reason,) = refusals(Plan(changes=(change,)), allow_all)
+    (reason,) = said(Plan(changes=(change,)), allow_all)
     assert "refused whatever the flags" in reason
 
 
@@ -224,7 +230,7 @@ def test_a_protected_organization_is_never_deleted():
     change = org_change(ChangeKind.DELETE_ORGANIZATION, protected=True)
     allow_all = SafetyPolicy(allow_destroy_all=True, ignore_threshold=True)
 
-    (reason,) = refusals(Plan(changes=(change,)), allow_all)
+    (reason,) = said(Plan(changes=(change,)), allow_all)
     assert "the organization is protected (protect: true)" in reason
 
 

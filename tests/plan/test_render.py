@@ -99,7 +99,7 @@ def test_text_ends_with_the_summary_line_when_nothing_is_refused():
     plan = build_plan(desired(hypertension_spec()), make_live())
 
     assert rendered(plan, refusals=()).splitlines()[-1] == (
-        "Plan: 1 to create, 0 to update, 0 to destroy; 6 links to add, 0 to remove"
+        "Plan: 1 to create, 0 to update, 0 to delete; 6 links to add, 0 to remove"
     )
 
 
@@ -123,7 +123,9 @@ def test_markdown_puts_the_summary_first_and_destructive_changes_before_details(
 
     assert (
         text.splitlines()[2]
-        == "**Plan: 1 to create, 1 to update, 2 to destroy; 8 links to add, 4 to remove**"
+        == "**Plan: 1 to create, 1 to update, 2 to delete; 8 links to add, 4 to remove; "
+        "6 destructive: 1 unenrollment (1 consented), 1 client removal, "
+        "1 scope request removal, 1 data source removal, 2 study deletions**"
     )
     assert text.index("### Destructive changes (6)") < text.index("<details>")
 
@@ -143,9 +145,9 @@ def test_a_big_plan_is_cut_to_fit_a_github_comment_with_a_note():
     text = rendered(many_studies(3000), "markdown")
 
     assert len(text) <= GITHUB_COMMENT_LIMIT
-    assert text.startswith("## jhe-sync plan\n\n**Plan: 0 to create, 0 to update, 3000 to destroy;")
+    assert text.startswith("## jhe-sync plan\n\n**Plan: 0 to create, 0 to update, 3000 to delete;")
     assert "**Cut to stay under GitHub's comment size limit:** not shown:" in text
-    assert "3000 study details" in text
+    assert "3000 studies' changes" in text
 
 
 def test_a_small_plan_is_not_cut():

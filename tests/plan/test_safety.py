@@ -9,6 +9,12 @@ from jhe_sync.plan.change import Change, PatientTarget
 from jhe_sync.plan.plan import SHARE_FLOOR, Plan, SafetyPolicy, destroyed_objects, refusals
 from jhe_sync.resources import ChangeKind
 
+
+def said(plan: Plan, policy: SafetyPolicy) -> list[str]:
+    """The refusals as apply's error lists them, one line each."""
+    return [str(reason) for reason in refusals(plan, policy)]
+
+
 LENIENT = {"max_destroy": 1000, "max_destroy_fraction": 1.0}
 """Thresholds out of the way, to look at the per-change rules alone."""
 
@@ -60,7 +66,7 @@ ALLOW = (
     ids=lambda v: v.kind.value if isinstance(v, Change) else None,
 )
 def test_a_destructive_change_is_refused_naming_the_flag_that_allows_it(destructive, reason):
-    assert refusals(plan_of(destructive), SafetyPolicy(**LENIENT)) == [reason]
+    assert said(plan_of(destructive), SafetyPolicy(**LENIENT)) == [reason]
 
 
 def test_additions_and_updates_are_never_refused():
@@ -71,15 +77,13 @@ def test_additions_and_updates_are_never_refused():
         change(ChangeKind.ENROLL, patients=(PatientTarget(40001, "p@example.com"),)),
     )
 
-    assert refusals(plan, SafetyPolicy()) == []
+    assert said(plan, SafetyPolicy()) == []
 
 
 def test_allow_destroy_for_one_key_allows_that_study_only():
     plan = plan_of(change(ChangeKind.DELETE_STUDY), change(ChangeKind.DELETE_STUDY, "other"))
 
-    (reason,) = refusals(
-        plan, SafetyPolicy(allow_destroy_keys=frozenset({"hypertension"}), **LENIENT)
-    )
+    (reason,) = said(plan, SafetyPolicy(allow_destroy_keys=frozenset({"hypertension"}), **LENIENT))
 
     assert "--allow-destroy other" in reason
 
@@ -87,7 +91,7 @@ def test_allow_destroy_for_one_key_allows_that_study_only():
 def test_allow_destroy_for_all_allows_every_study():
     plan = plan_of(change(ChangeKind.DELETE_STUDY), change(ChangeKind.DELETE_STUDY, "other"))
 
-    assert refusals(plan, SafetyPolicy(allow_destroy_all=True, **LENIENT)) == []
+    assert said(plan, SafetyPolicy(allow_destroy_all=True, **LENIENT)) == []
 
 
 @pytest.mark.parametrize(
@@ -102,7 +106,7 @@ def test_allow_destroy_for_all_allows_every_study():
 def test_a_protected_study_is_refused_whatever_the_flags(kind):
     policy = SafetyPolicy(allow_destroy_all=True, ignore_threshold=True)
 
-    (reason,) = refusals(plan_of(change(kind, protected=True)), policy)
+    (reason,) = said(plan_of(change(kind, protected=True)), policy)
 
     assert "the study is protected (protect: true)" in reason
     assert reason.endswith("remove protect: true from its spec first")
@@ -114,7 +118,7 @@ def test_a_protected_study_may_still_gain_links():
         change(ChangeKind.UPDATE_STUDY, protected=True),
     )
 
-    assert refusals(plan, SafetyPolicy()) == []
+    assert said(plan, SafetyPolicy()) == []
 
 
 def test_a_refused_unenrollment_names_the_patients_who_consented():
@@ -124,7 +128,7 @@ def test_a_refused_unenrollment_names_the_patients_who_consented():
         PatientTarget(40003, "#40003"),
     )
 
-    (reason,) = refusals(plan_of(refused), SafetyPolicy(**LENIENT))
+    (reason,) = said(plan_of(refused), SafetyPolicy(**LENIENT))
 
     assert reason.startswith(
         'study "hypertension": unenroll 3 patients, 2 who consented: '
@@ -139,7 +143,7 @@ def test_a_protected_unenrollment_names_the_patients_who_consented_too():
         patients=(PatientTarget(40002, "#40002", consented=True),),
     )
 
-    (reason,) = refusals(plan_of(refused), SafetyPolicy(allow_destroy_all=True))
+    (reason,) = said(plan_of(refused), SafetyPolicy(allow_destroy_all=True))
 
     assert reason.startswith('study "hypertension": unenroll 1 patient, 1 who consented: #40002: ')
 
@@ -159,7 +163,7 @@ def test_each_unenrolled_patient_counts_as_one_destroyed_object():
 def test_more_destroyed_objects_than_max_destroy_is_refused():
     plan = plan_of(unenroll(*(PatientTarget(i, f"#{i}") for i in range(40001, 40004))))
 
-    (reason,) = refusals(
+    (reason,) = said(
         plan, SafetyPolicy(allow_destroy_all=True, max_destroy=2, max_destroy_fraction=1.0)
     )
 
@@ -172,9 +176,7 @@ def test_exactly_max_destroy_objects_is_allowed():
     plan = plan_of(unenroll(PatientTarget(40001, "#40001"), PatientTarget(40002, "#40002")))
 
     assert (
-        refusals(
-            plan, SafetyPolicy(allow_destroy_all=True, max_destroy=2, max_destroy_fraction=1.0)
-        )
+        said(plan, SafetyPolicy(allow_destroy_all=True, max_destroy=2, max_destroy_fraction=1.0))
         == []
     )
 
@@ -186,7 +188,7 @@ def test_destroying_too_large_a_share_of_the_managed_objects_is_refused():
         managed_objects=SHARE_FLOOR,
     )
 
-    (reason,) = refusals(plan, SafetyPolicy(allow_destroy_all=True, max_destroy_fraction=0.1))
+    (reason,) = said(plan, SafetyPolicy(allow_destroy_all=True, max_destroy_fraction=0.1))
 
     assert reason.startswith(
         f"the plan destroys 2 of the {SHARE_FLOOR} managed studies and links (20%)"
@@ -196,7 +198,7 @@ def test_destroying_too_large_a_share_of_the_managed_objects_is_refused():
 def test_the_share_does_not_apply_to_a_tiny_estate():
     plan = plan_of(change(ChangeKind.DELETE_STUDY), managed_objects=SHARE_FLOOR - 1)
 
-    assert refusals(plan, SafetyPolicy(allow_destroy_all=True, max_destroy_fraction=0.1)) == []
+    assert said(plan, SafetyPolicy(allow_destroy_all=True, max_destroy_fraction=0.1)) == []
 
 
 def test_ignore_threshold_lifts_both_limits_but_not_the_per_change_rules():
@@ -204,9 +206,7 @@ def test_ignore_threshold_lifts_both_limits_but_not_the_per_change_rules():
         *(change(ChangeKind.DELETE_STUDY, f"s{i}") for i in range(20)), managed_objects=20
     )
 
-    reasons = refusals(
-        plan, SafetyPolicy(allow_destroy_keys=frozenset({"s0"}), ignore_threshold=True)
-    )
+    reasons = said(plan, SafetyPolicy(allow_destroy_keys=frozenset({"s0"}), ignore_threshold=True))
 
     assert len(reasons) == 19
     assert all("destructive; allow it with" in reason for reason in reasons)
@@ -223,4 +223,4 @@ def test_an_unsafe_plan_raises_a_refusal_that_exits_3_and_lists_every_reason():
 
 
 def test_the_default_policy_refuses_every_destructive_change():
-    assert len(refusals(plan_of(change(ChangeKind.REMOVE_SCOPE)), SafetyPolicy())) == 1
+    assert len(said(plan_of(change(ChangeKind.REMOVE_SCOPE)), SafetyPolicy())) == 1

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Literal
 
+from jhe_sync.plan.change import Refusal
 from jhe_sync.plan.plan import Plan
 from jhe_sync.plan.render.markdown import MARKDOWN_BUDGET, render_markdown
 from jhe_sync.plan.render.text import render_text
@@ -24,18 +25,22 @@ class RenderOptions:
     """Options of every renderer; each uses the ones that make sense for its format."""
 
     color: bool = False
-    """ANSI colour in text output. The CLI decides: a TTY, and NO_COLOR not set."""
-    refusals: tuple[str, ...] | None = None
+    """ANSI colour in text output. The CLI decides (``--color``, a TTY, NO_COLOR, TERM)."""
+    refusals: tuple[Refusal, ...] | None = None
     """Why apply's safeguards would refuse the plan (empty: they would not); None: not checked."""
     max_chars: int = MARKDOWN_BUDGET
     """Markdown only: the most characters to write; details are cut, with a note, to fit."""
+    saved_plan: str | None = None
+    """Markdown only: the file the plan was saved to (``--out``), where a cut comment
+    tells the reader to find the whole plan."""
 
 
-def render_json(plan: Plan, stream: IO[str], refusals: tuple[str, ...] | None = None) -> None:
-    """Write the plan's json form; ``refusals`` is added when the safeguards were checked."""
+def render_json(plan: Plan, stream: IO[str], refusals: tuple[Refusal, ...] | None = None) -> None:
+    """Write the plan's json form; ``refusals`` is added when the safeguards were checked
+    (one line each, as apply's error lists them)."""
     document = plan.to_dict()
     if refusals is not None:
-        document["refusals"] = list(refusals)
+        document["refusals"] = [str(refusal) for refusal in refusals]
     stream.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
@@ -53,7 +58,11 @@ RENDERERS: dict[Format, Renderer] = {
     ),
     "json": lambda plan, stream, options: render_json(plan, stream, options.refusals),
     "markdown": lambda plan, stream, options: render_markdown(
-        plan, stream, refusals=options.refusals, max_chars=options.max_chars
+        plan,
+        stream,
+        refusals=options.refusals,
+        max_chars=options.max_chars,
+        saved_plan=options.saved_plan,
     ),
 }
 

@@ -9,9 +9,19 @@ from __future__ import annotations
 
 from typing import IO
 
-from jhe_sync.plan.change import Change
+from jhe_sync.plan.change import Change, Refusal
 from jhe_sync.plan.plan import Plan
-from jhe_sync.plan.render.wording import Detail, change_details, describe, plural, symbol
+from jhe_sync.plan.render.wording import (
+    KEYS_SHOWN,
+    Detail,
+    change_details,
+    describe,
+    keys_text,
+    plural,
+    refusal_lines,
+    symbol,
+    warning_groups,
+)
 
 _RESET = "\x1b[0m"
 _STYLES = {
@@ -33,18 +43,19 @@ _DETAILS: dict[Detail, tuple[str, str]] = {
 }
 """Each kind of detail line: its mark, and its style."""
 
-NO_CHANGES = "No changes. The live exchange matches the spec."
-
 
 def render_text(
     plan: Plan,
     stream: IO[str],
     *,
     color: bool = False,
-    refusals: tuple[str, ...] | None = None,
+    refusals: tuple[Refusal, ...] | None = None,
 ) -> None:
     """Write the plan for a terminal or a log to ``stream``, in ANSI colour if ``color``;
-    ``refusals`` are why apply's safeguards would refuse it (None: not checked)."""
+    ``refusals`` are why apply's safeguards would refuse it (None: not checked).
+
+    Every change is shown, entry by entry (a log holds the whole plan); warnings and
+    refusals that several entries share are said once, with their keys."""
     lines = _Lines(color)
     for key, changes in plan.by_key().items():
         lines.add(f"# {group_title(key, changes[0], plan)}", "header")
@@ -53,8 +64,8 @@ def render_text(
         lines.add("")
     if plan.warnings:
         lines.add("Warnings:", "warning")
-        for warning in plan.warnings:
-            lines.add(f"  ! {warning.key}: {warning.message}", "warning")
+        for keys, noun, message in warning_groups(plan.warnings, plan.subjects()):
+            lines.add(f"  ! {keys_text(keys, KEYS_SHOWN, noun)}: {message}", "warning")
         lines.add("")
     if plan.unmanaged:
         count = len(plan.unmanaged)
@@ -69,13 +80,13 @@ def render_text(
                 "note",
             )
         lines.add("")
-    lines.add(plan.counts.summary() if plan.changes else NO_CHANGES, "header")
+    lines.add(plan.summary(), "header")
     if refusals:
         lines.add("")
         lines.add(
             "Refused: apply's safeguards would refuse this plan and write nothing:", "refused"
         )
-        for reason in refusals:
+        for reason in refusal_lines(refusals, KEYS_SHOWN):
             lines.add(f"  - {reason}", "refused")
     stream.write(lines.text())
 

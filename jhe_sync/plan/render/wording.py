@@ -6,11 +6,18 @@ Patients are shown as their label (what the spec author wrote, or ``#id``) and i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from typing import Literal, TypeVar
 
-from jhe_sync.plan.change import Change, Impact, PatientTarget
+from jhe_sync.plan.change import Change, Impact, PatientTarget, Refusal, Warning_
 from jhe_sync.resources import ChangeKind, link_of_change
+
+KEYS_SHOWN = 10
+"""Keys named in a line that several entries share; the rest are counted (the plan's
+json form lists them all)."""
+
+K = TypeVar("K", bound=Hashable)
+T = TypeVar("T", bound=Hashable)
 
 _IN_PLACE = frozenset(
     {
@@ -199,3 +206,58 @@ def value_text(value: object) -> str:
         return "(none)"
     text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return f'"{text}"'
+
+
+# -- the same thing said of many entries, said once ------------------------------------
+
+
+def grouped(items: Iterable[tuple[K, T]]) -> list[tuple[tuple[K, ...], T]]:
+    """``(key, thing)`` pairs with the keys that share a thing gathered: ``(keys,
+    thing)``, in the order each thing first appears, keys in their order.
+
+    One template stamped over 300 studies gives 300 identical warnings; a reviewer
+    should read one line that says "300 studies", not 300 lines."""
+    keys: dict[T, list[K]] = {}
+    for key, thing in items:
+        keys.setdefault(thing, []).append(key)
+    return [(tuple(dict.fromkeys(found)), thing) for thing, found in keys.items()]
+
+
+def keys_text(keys: Sequence[str], limit: int | None = None, noun: str = "study") -> str:
+    """``bp-0``, or ``3 studies (bp-0, bp-1, bp-2)``; past ``limit`` keys, the first
+    ``limit`` and ``and 297 more``."""
+    if len(keys) == 1:
+        return keys[0]
+    shown = list(keys) if limit is None or len(keys) <= limit else list(keys[:limit])
+    listed = ", ".join(shown)
+    if len(shown) < len(keys):
+        listed += f" and {len(keys) - len(shown)} more"
+    return f"{plural(len(keys), noun)} ({listed})"
+
+
+def warning_groups(
+    warnings: Iterable[Warning_], subjects: Mapping[str, str]
+) -> list[tuple[tuple[str, ...], str, str]]:
+    """The plan's warnings, identical ones said once: ``(keys, noun, message)``, the noun
+    saying what the keys name (``study``, ``organization``, or ``entry`` for both);
+    ``subjects`` says which keys are organizations' (a key it does not hold is a study's)."""
+    found = []
+    for keys, message in grouped((w.key, w.message) for w in warnings):
+        kinds = {subjects.get(key, "study") for key in keys}
+        found.append((keys, kinds.pop() if len(kinds) == 1 else "entry", message))
+    return found
+
+
+def refusal_lines(refusals: Iterable[Refusal], limit: int | None = None) -> list[str]:
+    """Each refusal in words, the same refusal of several entries said once:
+    ``300 studies (bp-0, ...): remove scope request "x" (id 5): destructive; allow ...``."""
+    lines = []
+    for keys, (reason, what, subject, detail) in grouped(
+        (r.key, (r.reason, r.what, r.subject, r.detail)) for r in refusals
+    ):
+        refusal = Refusal(reason, what, keys[0], subject, detail)
+        if len(keys) == 1:
+            lines.append(str(refusal))
+        else:
+            lines.append(f"{keys_text(keys, limit, subject)}: {what}{refusal.advice(None)}")
+    return lines
