@@ -10,6 +10,7 @@ Each command imports what runs it (``workflow``, the emulator) when it runs, so 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -23,11 +24,13 @@ import click
 
 from jhe_sync import __version__
 from jhe_sync.commands import (
+    RESULT_FORMATS,
     ApplyRequest,
     Connection,
     ExportRequest,
     InviteRequest,
     PlanRequest,
+    ResultFormat,
     Safeguards,
     ShowRequest,
     SpecFiles,
@@ -97,6 +100,12 @@ def connection_options(func: F) -> F:
             help="Practitioner API client id (its secret comes from JHE_CLIENT_SECRET). [env: JHE_CLIENT_ID]",
         ),
         click.option(
+            "--token-url",
+            envvar="JHE_TOKEN_URL",
+            metavar="URL",
+            help="Token endpoint, if the exchange mounts OAuth elsewhere than /o/ (same host). [env: JHE_TOKEN_URL]",
+        ),
+        click.option(
             "--insecure-http",
             is_flag=True,
             help="Allow a plain http:// URL to a host other than this machine.",
@@ -123,6 +132,17 @@ def format_option(func: F) -> F:
         default=FORMATS[0],
         show_default=True,
         help="Output format.",
+    )(func)
+
+
+def result_format_option(func: F) -> F:
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(RESULT_FORMATS),
+        default=RESULT_FORMATS[0],
+        show_default=True,
+        help="text, or json: one document on stdout (specs/RESULTS.md), the rest on stderr.",
     )(func)
 
 
@@ -173,9 +193,14 @@ def _spec(paths: Sequence[str], variables: Sequence[str], var_files: Sequence[st
 
 
 def _connection(
-    url: str | None, token: str | None, client_id: str | None, insecure_http: bool, parallelism: int
+    url: str | None,
+    token: str | None,
+    client_id: str | None,
+    token_url: str | None,
+    insecure_http: bool,
+    parallelism: int,
 ) -> Connection:
-    return Connection(url, token, client_id, insecure_http, parallelism)
+    return Connection(url, token, client_id, insecure_http, parallelism, token_url)
 
 
 def _safeguards(
@@ -240,6 +265,7 @@ def plan(
     url: str | None,
     token: str | None,
     client_id: str | None,
+    token_url: str | None,
     insecure_http: bool,
     parallelism: int,
     verbose: int,
@@ -254,7 +280,7 @@ def plan(
     """Show the calls that would bring the exchange to what the spec says."""
     request = PlanRequest(
         spec=_spec(paths, variables, var_files),
-        connection=_connection(url, token, client_id, insecure_http, parallelism),
+        connection=_connection(url, token, client_id, token_url, insecure_http, parallelism),
         safeguards=_safeguards(allow_destroy, max_destroy, ignore_destroy_threshold),
         output_format=output_format,
         targets=tuple(targets),
@@ -279,6 +305,7 @@ def show(plan_file: str, output_format: Format) -> None:
 @cli.command()
 @spec_options(required=False)
 @connection_options
+@result_format_option
 @target_option
 @safety_options
 @click.option(
@@ -304,9 +331,11 @@ def apply(
     url: str | None,
     token: str | None,
     client_id: str | None,
+    token_url: str | None,
     insecure_http: bool,
     parallelism: int,
     verbose: int,
+    output_format: ResultFormat,
     targets: Sequence[str],
     allow_destroy: Sequence[str],
     max_destroy: int,
@@ -323,21 +352,24 @@ def apply(
             "--plan FILE applies a saved plan as it was made: give no spec PATHS, --var or --var-file"
         )
     request = ApplyRequest(
-        connection=_connection(url, token, client_id, insecure_http, parallelism),
+        connection=_connection(url, token, client_id, token_url, insecure_http, parallelism),
         spec=_spec(paths, variables, var_files) if paths else None,
         plan_file=plan_file,
         safeguards=_safeguards(allow_destroy, max_destroy, ignore_destroy_threshold),
         targets=tuple(targets),
         auto_approve=auto_approve,
         journal=journal,
+        output_format=output_format,
     )
     from jhe_sync import workflow
 
-    sys.exit(workflow.apply_command(_terminal(verbose), request))
+    terminal = _terminal(verbose, to_stderr=output_format == "json")
+    sys.exit(workflow.apply_command(terminal, request))
 
 
 @cli.command()
 @connection_options
+@result_format_option
 @click.option(
     "--organization",
     "organizations",
@@ -369,9 +401,11 @@ def export(
     url: str | None,
     token: str | None,
     client_id: str | None,
+    token_url: str | None,
     insecure_http: bool,
     parallelism: int,
     verbose: int,
+    output_format: ResultFormat,
     organizations: Sequence[str],
     study_ids: Sequence[int],
     out_dir: str,
@@ -380,12 +414,13 @@ def export(
 ) -> None:
     """Write the live studies you can see as spec files, with pinned ids."""
     request = ExportRequest(
-        connection=_connection(url, token, client_id, insecure_http, parallelism),
+        connection=_connection(url, token, client_id, token_url, insecure_http, parallelism),
         organizations=tuple(_name_or_id(ref) for ref in organizations),
         study_ids=tuple(study_ids),
         out_dir=out_dir,
         include_patients=not no_patients,
         overwrite=overwrite,
+        output_format=output_format,
     )
     from jhe_sync import workflow
 
@@ -403,6 +438,7 @@ def status(
     url: str | None,
     token: str | None,
     client_id: str | None,
+    token_url: str | None,
     insecure_http: bool,
     parallelism: int,
     verbose: int,
@@ -411,7 +447,7 @@ def status(
     """Report enrollment, consent and data upload for each study in the spec."""
     request = StatusRequest(
         spec=_spec(paths, variables, var_files),
-        connection=_connection(url, token, client_id, insecure_http, parallelism),
+        connection=_connection(url, token, client_id, token_url, insecure_http, parallelism),
         output_format=output_format,
     )
     from jhe_sync import workflow
@@ -422,6 +458,7 @@ def status(
 @cli.command()
 @spec_options()
 @connection_options
+@result_format_option
 @click.option(
     "--study", "study_key", required=True, metavar="KEY", help="The study's key in the spec."
 )
@@ -446,9 +483,11 @@ def invite(
     url: str | None,
     token: str | None,
     client_id: str | None,
+    token_url: str | None,
     insecure_http: bool,
     parallelism: int,
     verbose: int,
+    output_format: ResultFormat,
     study_key: str,
     client: str | None,
     patients: Sequence[str],
@@ -458,12 +497,13 @@ def invite(
     """Create invitation links for a study's enrolled patients (not part of plan/apply)."""
     request = InviteRequest(
         spec=_spec(paths, variables, var_files),
-        connection=_connection(url, token, client_id, insecure_http, parallelism),
+        connection=_connection(url, token, client_id, token_url, insecure_http, parallelism),
         study_key=study_key,
         client=_name_or_id(client) if client else None,
         patients=tuple(patients),
         send_email=send_email,
         show_links=show_links,
+        output_format=output_format,
     )
     from jhe_sync import workflow
 
@@ -566,15 +606,18 @@ def emulator(
 # -- the terminal -----------------------------------------------------------------------
 
 
-def _terminal(verbose: int = 0) -> Terminal:
-    """The terminal this process runs in; ``verbose``: log requests to stderr (-v, -vv)."""
+def _terminal(verbose: int = 0, *, to_stderr: bool = False) -> Terminal:
+    """The terminal this process runs in; ``verbose``: log requests to stderr (-v, -vv);
+    ``to_stderr``: stdout holds a JSON document, so the prompt and the progress lines
+    go to stderr (and colour and questions depend on stderr being a terminal)."""
     _configure_logging(verbose)
+    shown = sys.stderr if to_stderr else sys.stdout
     return Terminal(
         echo=click.echo,
-        color=sys.stdout.isatty() and "NO_COLOR" not in os.environ,
-        interactive=sys.stdin.isatty() and sys.stdout.isatty(),
-        confirm=lambda question: click.confirm(question, default=False),
-        progress=_Progress,
+        color=shown.isatty() and "NO_COLOR" not in os.environ,
+        interactive=sys.stdin.isatty() and shown.isatty(),
+        confirm=lambda question: click.confirm(question, default=False, err=to_stderr),
+        progress=functools.partial(_Progress, err=to_stderr),
         interruptible=_stop_on_signals,
     )
 
@@ -582,15 +625,16 @@ def _terminal(verbose: int = 0) -> Terminal:
 class _Progress:
     """One line per finished change, counted (``[3/40] done ...``), from any thread."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, *, err: bool = False) -> None:
         self.total = total
         self.finished = 0
+        self.err = err
         self._lock = threading.Lock()
 
     def __call__(self, result: object) -> None:
         with self._lock:
             self.finished += 1
-            click.echo(f"[{self.finished}/{self.total}] {result}")
+            click.echo(f"[{self.finished}/{self.total}] {result}", err=self.err)
 
 
 @contextlib.contextmanager

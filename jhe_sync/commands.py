@@ -14,10 +14,15 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
 from jhe_sync.plan.plan import SafetyPolicy
 from jhe_sync.plan.render.formats import Format
+
+ResultFormat = Literal["text", "json"]
+"""How apply, export and invite report what they did: lines for people, or one JSON
+document on stdout (``specs/RESULTS.md``) with the lines for people on stderr."""
+RESULT_FORMATS: tuple[ResultFormat, ...] = ("text", "json")
 
 
 class Echo(Protocol):
@@ -83,6 +88,8 @@ class Connection:
     insecure_http: bool = False
     parallelism: int = 8
     """Concurrent requests for per-study reads and independent studies' writes."""
+    token_url: str | None = None
+    """The token endpoint, when the exchange mounts OAuth elsewhere (same origin as ``url``)."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,7 @@ class ApplyRequest:
     targets: tuple[str, ...] = ()
     auto_approve: bool = False
     journal: str | None = None
+    output_format: ResultFormat = "text"
 
 
 @dataclass(frozen=True)
@@ -141,6 +149,7 @@ class ExportRequest:
     out_dir: str = "exported"
     include_patients: bool = True
     overwrite: bool = False
+    output_format: ResultFormat = "text"
 
 
 @dataclass(frozen=True)
@@ -161,3 +170,4 @@ class InviteRequest:
     """Spec labels, emails, ``system|value`` or ``#id``; none: every enrolled patient."""
     send_email: bool = False
     show_links: bool = False
+    output_format: ResultFormat = "text"

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import IO
 
-from jhe_sync.apply import apply_plan, check_fresh
+from jhe_sync.apply import ApplyResult, apply_plan, check_fresh
 from jhe_sync.commands import (
     ApplyRequest,
     Connection,
@@ -40,8 +41,10 @@ from jhe_sync.errors import (
 )
 from jhe_sync.exchange import Exchange
 from jhe_sync.lifecycle import (
+    ExportResult,
     export_specs,
     invite_patients,
+    invites_to_dict,
     render_invites,
     render_status,
     study_status,
@@ -118,6 +121,7 @@ def exchange_from(connection: Connection) -> Iterator[Exchange]:
         client_id=connection.client_id,
         client_secret=os.environ.get("JHE_CLIENT_SECRET"),
         allow_insecure_http=connection.insecure_http,
+        token_url=connection.token_url,
     ) as exchange:
         yield exchange
 
@@ -226,6 +230,9 @@ def show_command(terminal: Terminal, request: ShowRequest) -> int:
 
 
 def apply_command(terminal: Terminal, request: ApplyRequest) -> int:
+    """Apply the spec or a saved plan. With ``--format json`` the plan, the progress lines
+    and errors go to stderr, and stdout holds only the result document, written once the
+    apply has ended (done, partial, interrupted, refused or declined)."""
     desired: Desired | None = None
     saved: Plan | None = None
     if request.plan_file is not None:
@@ -238,6 +245,13 @@ def apply_command(terminal: Terminal, request: ApplyRequest) -> int:
     policy = policy_from(request.safeguards, desired)
     if not request.auto_approve and not terminal.interactive:
         raise ConfigError("apply needs --auto-approve when it cannot ask (no terminal), as in CI")
+
+    as_json = request.output_format == "json"
+    say = partial(terminal.echo, err=True) if as_json else terminal.echo
+
+    def report(result: ApplyResult) -> None:
+        if as_json:
+            terminal.echo(_json_text(result.to_dict()), nl=False)
 
     _check_writable(request.journal, "--journal")
     parallelism = request.connection.parallelism
@@ -253,12 +267,17 @@ def apply_command(terminal: Terminal, request: ApplyRequest) -> int:
             if request.targets:
                 plan = _targeted(plan, None, request.targets)
             check_fresh(exchange, plan, parallelism=parallelism)
-        terminal.echo(_rendered(plan, "text", terminal.color, plan.refusals(policy)), nl=False)
+        refusals = plan.refusals(policy)
+        say(_rendered(plan, "text", terminal.color, refusals), nl=False)
+        if refusals:
+            report(ApplyResult.not_attempted(plan, refusals=tuple(refusals)))
         plan.raise_if_unsafe(policy)
         if plan.empty:
+            report(ApplyResult(()))
             return EXIT_OK
         if not request.auto_approve and not terminal.confirm("Apply these changes?"):
-            terminal.echo("Nothing applied.")
+            say("Nothing applied.")
+            report(ApplyResult.not_attempted(plan, declined=True))
             return EXIT_ERROR
         with contextlib.ExitStack() as stack:
             journal = (
@@ -279,12 +298,18 @@ def apply_command(terminal: Terminal, request: ApplyRequest) -> int:
             )
     error = result.error()
     if error is None:
-        terminal.echo(result.summary())
+        say(result.summary())
     else:
         terminal.echo(f"Error: {error}", err=True)
+    report(result)
     if result.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_OK if result.ok else EXIT_ERROR
+
+
+def _json_text(document: Mapping[str, object]) -> str:
+    """A result document as ``--format json`` writes it: indented, UTF-8, one newline."""
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 def export_command(terminal: Terminal, request: ExportRequest) -> int:
@@ -298,11 +323,16 @@ def export_command(terminal: Terminal, request: ExportRequest) -> int:
             parallelism=request.connection.parallelism,
             schema_url=f"./{SCHEMA_FILE}",
         )
-    if not export.files:
-        terminal.echo("Nothing to export: no studies visible with these credentials and filters.")
+    written: list[Path] = []
+    if export.files:
+        files = {**export.files, SCHEMA_FILE: schema_text()}
+        written = write_export(files, request.out_dir, overwrite=request.overwrite)
+    if request.output_format == "json":
+        result = ExportResult(export, tuple(written), request.include_patients)
+        terminal.echo(_json_text(result.to_dict()), nl=False)
         return EXIT_OK
-    files = {**export.files, SCHEMA_FILE: schema_text()}
-    written = write_export(files, request.out_dir, overwrite=request.overwrite)
+    if not written:
+        terminal.echo("Nothing to export: no studies visible with these credentials and filters.")
     for path in written:
         terminal.echo(f"wrote {path}")
     return EXIT_OK
@@ -330,7 +360,10 @@ def invite_command(terminal: Terminal, request: InviteRequest) -> int:
             send_email=request.send_email,
             parallelism=request.connection.parallelism,
         )
-    out = io.StringIO()
-    render_invites(results, out, show_links=request.show_links)
-    terminal.echo(out.getvalue(), nl=False)
+    if request.output_format == "json":
+        terminal.echo(_json_text(invites_to_dict(results, request.show_links)), nl=False)
+    else:
+        out = io.StringIO()
+        render_invites(results, out, show_links=request.show_links)
+        terminal.echo(out.getvalue(), nl=False)
     return EXIT_OK if all(r.ok for r in results) else EXIT_ERROR

@@ -1,28 +1,33 @@
 """The rest of the study lifecycle: adopting live studies, monitoring them, inviting patients.
 
-    export_specs(exchange, organizations, study_ids, include_patients) -> {file: text}
-    write_export(files, out_dir, overwrite=False) -> [paths]
+    export_specs(exchange, organizations, study_ids, include_patients) -> Export (files, studies)
+    write_export(export.files, out_dir, overwrite=False) -> [paths]
+    ExportResult(export, written).to_dict()             the json form of export
     study_status(exchange, desired) -> StatusReport      render_status.render(report, stream, fmt)
     invite_patients(exchange, desired, study_key, client, patients, send_email) -> [InviteResult]
+    invites_to_dict(results, show_links=False)           the json form of invite
     render_invite.render_invites(results, stream, show_links=False)
 
 None of these plans or applies: export writes what is live as a spec, status reads
 what is live, and an invitation is an action that no spec describes.
 """
 
-from jhe_sync.lifecycle.export import export_specs, write_export
-from jhe_sync.lifecycle.invite import InviteResult, invite_patients
+from jhe_sync.lifecycle.export import Export, ExportResult, export_specs, write_export
+from jhe_sync.lifecycle.invite import InviteResult, invite_patients, invites_to_dict
 from jhe_sync.lifecycle.render_invite import render_invites
 from jhe_sync.lifecycle.render_status import render as render_status
 from jhe_sync.lifecycle.status import ScopeTally, StatusReport, StudyStatus, study_status
 
 __all__ = [
+    "Export",
+    "ExportResult",
     "InviteResult",
     "ScopeTally",
     "StatusReport",
     "StudyStatus",
     "export_specs",
     "invite_patients",
+    "invites_to_dict",
     "render_invites",
     "render_status",
     "study_status",

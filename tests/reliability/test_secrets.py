@@ -77,8 +77,9 @@ class Outputs:
 
 def run_every_command(jhe: Callable[..., Run], work: Path, connection: list[str]) -> Outputs:
     """validate, plan (every format, and --out), show (every format), status (every
-    format), export (with and without patients), invite (with and without links), and
-    apply with a journal, all at -vv; each must succeed."""
+    format), export (with and without patients, and as json), invite (with and without
+    links, and as json), and apply with a journal (as json) and again, all at -vv; each
+    must succeed."""
     spec = work / "studies.yaml"
     spec.write_text(SPEC, encoding="utf-8")
     saved, journal = work / "saved-plan.json", work / "journal.jsonl"
@@ -102,15 +103,23 @@ def run_every_command(jhe: Callable[..., Run], work: Path, connection: list[str]
         "export --no-patients": [
             *("export", *connection, "-vv", "--no-patients", "--out", work / "anonymous")
         ],
+        "export --format json": [
+            *("export", *connection, "-vv", "--format", "json", "--out", work / "as-json")
+        ],
         "invite": ["invite", spec, *connection, "-vv", "--study", "bp-hr", "--client", "CareX"],
         "invite --show-links": [
             *("invite", spec, *connection, "-vv", "--study", "bp-hr", "--client", "CareX"),
             "--show-links",
         ],
-        "apply --journal": [
-            *("apply", spec, *connection, "-vv", "--auto-approve", "--allow-destroy"),
-            *("--ignore-destroy-threshold", "--journal", journal),
+        "invite --format json": [
+            *("invite", spec, *connection, "-vv", "--study", "bp-hr", "--client", "CareX"),
+            *("--format", "json"),
         ],
+        "apply --journal --format json": [
+            *("apply", spec, *connection, "-vv", "--auto-approve", "--allow-destroy"),
+            *("--ignore-destroy-threshold", "--journal", journal, "--format", "json"),
+        ],
+        "apply again": ["apply", spec, *connection, "-vv", "--auto-approve"],
     }
     for name, args in runs.items():
         run = outputs.add_run(name, jhe(*args))
