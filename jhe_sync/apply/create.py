@@ -27,10 +27,11 @@ uncommitted when this apply's check runs (one round trip after its own create wa
 answered) is missed, and both studies are kept. The next plan then stops with an
 error naming both ids; nothing is ever created a third time.
 
-The same rule serves any object that is created by name under a parent (a sibling
-organization under one parent organization): ``Siblings`` reads whatever its
-``read`` callable lists, by container id, and ``lowest_named`` knows only ids and
-names.
+The same rule serves any object that is created by name under a parent (sibling
+organizations under one parent organization): a ``Family`` says how to list one
+container's children, read a new id from a create's answer and delete a loser; the
+executor's ``_create_unique`` runs the rule for any family, and ``same_named``
+knows only ids and names.
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
+from jhe_sync.exchange.client import Reply
 from jhe_sync.identity.study import name_key
+from jhe_sync.plan.change import Call
 
 
 class Named(Protocol):
@@ -124,3 +127,28 @@ class Siblings(Generic[N]):
         with self._lock:
             latest = self._latest.get(container)
             return latest.items if latest is not None else None
+
+
+@dataclass
+class Family(Generic[N]):
+    """One kind of object created by name under a container, as the rule needs it: how
+    its siblings are listed, how a create's answer names the new id, and how a loser
+    is deleted and found gone. Studies: an organization's studies; organizations: the
+    children of one parent."""
+
+    noun: str
+    plural: str
+    container: str
+    """What holds the siblings, as a message names it: ``organization``."""
+    siblings: Siblings[N]
+    created_id: Callable[[Reply, str], int]
+    """The new object's id from a create's answer (the second argument says where, for
+    an error about an answer that holds none)."""
+    delete: Callable[[int], Call]
+    gone: Callable[[int], bool]
+    started: int = field(init=False)
+    """The moment this apply began: the first create in a container lists its siblings
+    after it, later ones reuse that list or a fresher one."""
+
+    def __post_init__(self) -> None:
+        self.started = self.siblings.tick()

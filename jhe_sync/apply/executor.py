@@ -35,7 +35,7 @@ from functools import partial
 from types import MappingProxyType
 from typing import IO
 
-from jhe_sync.apply.create import Siblings, same_named
+from jhe_sync.apply.create import Family, N, Siblings, same_named
 from jhe_sync.apply.journal import Journal
 from jhe_sync.apply.results import ApplyResult, ChangeResult, Outcome
 from jhe_sync.errors import (
@@ -160,10 +160,8 @@ class _Run:
     progress: Callable[[ChangeResult], None] | None
     chunk_size: int
     writes: int = 0
-    siblings: Siblings[Study] = field(init=False)
-    """Each organization's studies, read for the create protocol (``create``)."""
-    started: int = field(init=False)
-    """The moment the apply began: a create first reads its siblings after it."""
+    studies: Family[Study] = field(init=False)
+    """Studies as the create protocol sees them: each organization's list (``create``)."""
     _lock: threading.Lock = field(default_factory=threading.Lock)
     members: dict[int, frozenset[int]] = field(default_factory=dict)
     """Patient ids by organization: given from the plan's snapshot, else read once."""
@@ -172,8 +170,16 @@ class _Run:
     _member_locks: dict[int, threading.Lock] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.siblings = Siblings(partial(read_organization_studies, self.exchange))
-        self.started = self.siblings.tick()
+        exchange = self.exchange
+        self.studies = Family(
+            noun="study",
+            plural="studies",
+            container="organization",
+            siblings=Siblings(partial(read_organization_studies, exchange)),
+            created_id=lambda reply, where: parse.study(reply.data, where).id,
+            delete=lambda study_id: Call("DELETE", f"{API}/studies/{study_id}"),
+            gone=lambda study_id: read_study_fields(exchange, study_id) is None,
+        )
 
     def report(self, result: ChangeResult) -> None:
         log.debug("%s", result)
@@ -300,80 +306,110 @@ class _StudyRun:
         """Create the study, or adopt the one a racing apply made (``create``)."""
         organization = self.run.organization_of(change)
         name = str(next((f.after for f in change.fields if f.name == "name"), change.name))
-        siblings = self.run.siblings
-        present = same_named(siblings.after(organization, self.run.started), name)
+        wanted = {f.name: f.after for f in change.fields if f.name != "name"}
+
+        def differing(study: Study) -> list[str]:
+            return [f.name for f in fields_differing(study, wanted)]
+
+        self.study_id, note = self._create_unique(
+            change, self.run.studies, organization, name, differing
+        )
+        return note
+
+    def _create_unique(
+        self,
+        change: Change,
+        family: Family[N],
+        container: int,
+        name: str,
+        differing: Callable[[N], Sequence[str]],
+    ) -> tuple[int, str]:
+        """Send ``change``'s create unless a same-named sibling in ``container`` appeared
+        since the plan; after it, keep the lowest id (``create``). Returns the id of the
+        object the rest of the entry's changes act on, and a note for the report."""
+        noun, siblings = family.noun, family.siblings
+        present = same_named(siblings.after(container, family.started), name)
         if present:
-            return self._adopt(change, organization, present[0], "it was created since the plan")
-        found: list[Study] = []
-        reply = self._send(change, change.call(), lambda: self._created(organization, name, found))
+            return self._adopted(
+                present[0], family, container, differing, "appeared since the plan"
+            )
+        found: list[N] = []
+        call = change.call()
+        reply = self._send(change, call, lambda: self._created(family, container, name, found))
         if reply is None:
-            self._adopt(change, organization, found[0], "")
-            return f"the create committed despite the error; adopted study {found[0].id}"
-        own = parse.study(reply.data, f"POST {change.call().path}").id
-        named = same_named(siblings.after(organization, siblings.tick()), name)
+            kept = self._adopted(found[0], family, container, differing, "")[0]
+            return kept, f"the create committed despite the error; adopted {noun} {kept}"
+        own = family.created_id(reply, f"{call.method} {call.path}")
+        named = same_named(siblings.after(container, siblings.tick()), name)
         if not named:
             raise _Conflict(
-                f"the study {own} this apply created is gone from organization {organization} "
-                "(deleted by someone else?); plan again"
+                f"the {noun} {own} this apply created is gone (deleted by someone else?); "
+                "plan again"
             )
         winner = named[0]
         if winner.id == own:
-            self.study_id = own
-            return ""
-        if any(s.id == own for s in named):
-            self._delete_loser(change, own, winner.id)
-            self._adopt(change, organization, winner, "")
-            return (
-                f"another apply created it at the same time; kept study {winner.id} (the lower "
+            return own, ""
+        if any(item.id == own for item in named):
+            self._delete_loser(change, family, own, winner.id)
+            kept = self._adopted(winner, family, container, differing, "")[0]
+            return kept, (
+                f"another apply created it at the same time; kept {noun} {kept} (the lower "
                 f"id) and deleted this apply's duplicate {own} before linking anything to it"
             )
-        return self._adopt(change, organization, winner, f"study {own} this apply created is gone")
+        return self._adopted(
+            winner, family, container, differing, f"the {noun} {own} this apply created is gone"
+        )
 
-    def _created(self, organization: int, name: str, found: list[Study]) -> bool:
+    def _created(self, family: Family[N], container: int, name: str, found: list[N]) -> bool:
         """After an ambiguous create: did it (or a racing apply's) commit? Fills ``found``.
 
-        Several same-named studies mean racing applies, whose losers their creators are
+        Several same-named siblings mean racing applies, whose losers their creators are
         deleting; this create's own may be among them, unknown to this apply (its answer
         was lost), so it waits for the others to settle rather than guess."""
-        siblings = self.run.siblings
+        siblings = family.siblings
         for attempt in range(1, MAX_AMBIGUOUS_ATTEMPTS + 1):
-            named = same_named(siblings.after(organization, siblings.tick()), name)
+            named = same_named(siblings.after(container, siblings.tick()), name)
             if len(named) <= 1:
                 found[:] = named
                 return bool(named)
             self._pause(self.exchange.retry.delay(attempt, random.random()), _Conflict(name))
-        ids = ", ".join(str(s.id) for s in named)
+        ids = ", ".join(str(item.id) for item in named)
         raise _Conflict(
-            f'{len(named)} studies named "{name}" now exist in organization {organization} '
-            f"(ids {ids}), and one of them may be this apply's, whose answer was lost; "
-            f"not creating another. Keep {named[0].id} (the lowest id wins) and delete the "
-            "others if nothing is linked to them"
+            f'{len(named)} {family.plural} named "{name}" now exist in {family.container} '
+            f"{container} (ids {ids}), and one of them may be this apply's, whose answer was "
+            f"lost; not creating another. Keep {named[0].id} (the lowest id wins) and delete "
+            "the others if nothing is linked to them"
         )
 
-    def _adopt(self, change: Change, organization: int, study: Study, why: str) -> str:
-        """Carry on with a same-named study instead of creating one, if it is the planned study."""
-        wanted = {f.name: f.after for f in change.fields if f.name != "name"}
-        differing = fields_differing(study, wanted)
-        if differing:
-            what = ", ".join(f.name for f in differing)
+    def _adopted(
+        self,
+        item: N,
+        family: Family[N],
+        container: int,
+        differing: Callable[[N], Sequence[str]],
+        why: str,
+    ) -> tuple[int, str]:
+        """Carry on with a same-named sibling instead of creating one, if it is what the
+        plan would have created; anything else is left alone."""
+        other = differing(item)
+        if other:
             raise _Conflict(
-                f'a study named "{study.name}" (id {study.id}) appeared in organization '
-                f"{organization} since the plan, with another {what}; it is left as "
-                "it is. Plan again"
+                f'a {family.noun} named "{item.name}" (id {item.id}) appeared in '
+                f"{family.container} {container} since the plan, with another "
+                f"{', '.join(other)}; it is left as it is. Plan again"
             )
-        self.study_id = study.id
-        return f"adopted study {study.id}: {why}" if why else ""
+        return item.id, f"adopted {family.noun} {item.id}: it {why}" if why else ""
 
-    def _delete_loser(self, change: Change, own: int, winner: int) -> None:
+    def _delete_loser(self, change: Change, family: Family[N], own: int, winner: int) -> None:
         """Delete the duplicate this apply just created (nothing is linked to it yet)."""
-        call = Call("DELETE", f"{API}/studies/{own}")
+        call = family.delete(own)
         try:
-            self._send(change, call, lambda: read_study_fields(self.exchange, own) is None)
+            self._send(change, call, lambda: family.gone(own))
         except JheSyncError as error:
             raise _Conflict(
-                f"another apply created this study at the same time (id {winner}, kept: the "
-                f"lower id); deleting this apply's duplicate {own} failed ({error}); delete "
-                f"study {own} (nothing is linked to it)"
+                f"another apply created this {family.noun} at the same time (id {winner}, "
+                f"kept: the lower id); deleting this apply's duplicate {own} failed ({error}); "
+                f"delete {family.noun} {own} (nothing is linked to it)"
             ) from None
 
     def _delete(self, change: Change, study_id: int) -> str:
@@ -386,7 +422,8 @@ class _StudyRun:
             # The answer for a study that no longer exists, too: a racing apply of the
             # same spec deleted it first if its organization no longer lists it.
             organization = self.run.organization_of(change)
-            listed = self.run.siblings.after(organization, self.run.siblings.tick())
+            studies = self.run.studies.siblings
+            listed = studies.after(organization, studies.tick())
             if any(s.id == study_id for s in listed):
                 raise
             return "already deleted (by another apply at the same time?)"
