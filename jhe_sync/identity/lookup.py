@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from jhe_sync.errors import Unresolved
 from jhe_sync.live import Live, Organization, ScopeCode
-from jhe_sync.spec.models import PatientRef
+from jhe_sync.spec.models import PatientReference
 
 ROOT_ORGANIZATION_TYPE = "root"
 
@@ -249,7 +249,7 @@ class PatientFinder:
                 identifiers[(identifier.system, identifier.value)].append(patient.id)
         self._emails, self._identifiers = dict(emails), dict(identifiers)
 
-    def find(self, ref: PatientRef) -> int:
+    def find(self, ref: PatientReference) -> int:
         """The patient a spec reference names, by whichever of email, identifier or id
         it gives."""
         if ref.email is not None:

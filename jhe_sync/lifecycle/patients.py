@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from jhe_sync.errors import Unresolved
 from jhe_sync.identity import PatientFinder
 from jhe_sync.live import NO_CALLER, Live, Patient
-from jhe_sync.spec.models import PatientRef, StudySpec
+from jhe_sync.spec.models import PatientRef, PatientReference, StudySpec
 
 _ID = re.compile(r"#?\s*([0-9]+)")
 
@@ -41,7 +41,7 @@ def label(patient_id: int, labels: dict[int, str]) -> str:
     return labels.get(patient_id, f"#{patient_id}")
 
 
-def parse_choice(text: str, spec: StudySpec) -> PatientRef | None:
+def parse_choice(text: str, spec: StudySpec) -> PatientReference | None:
     """A patient named on the command line (``--patient``): a label of the study's spec
     (its key, email, ``system|value`` or ``#id``), an email, ``system|value``, or an id
     (``#40001`` or ``40001``). None when it is none of these."""

@@ -17,7 +17,7 @@ from jhe_sync.errors import Problem, ResolveError, SourceLocation, Unresolved
 from jhe_sync.identity import Finders, Match, OrganizationFinder, StudyIndex, identify
 from jhe_sync.live import Live
 from jhe_sync.resources import CLIENTS, DATA_SOURCES, LINKS, PATIENTS, SCOPES, Link, LinkKind
-from jhe_sync.spec.models import Desired, OrganizationSettings, PatientRef, StudySpec
+from jhe_sync.spec.models import Desired, OrganizationSettings, PatientReference, StudySpec
 
 T = TypeVar("T")
 
@@ -199,7 +199,7 @@ class _LinkLists:
         found = self.finders.clients.find(ref)
         return found, self.live.clients[found].name
 
-    def _patient(self, ref: PatientRef) -> tuple[int, str]:
+    def _patient(self, ref: PatientReference) -> tuple[int, str]:
         """Patients are labelled as the spec wrote them, never from live details."""
         return self.finders.patients.find(ref), ref.label
 

@@ -10,16 +10,18 @@ deleted. Organizations are compared by the reference as written: that ``20003`` 
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
+from typing import Any
 
 from jhe_sync.errors import Problem, SourceLocation
 from jhe_sync.resources import LINKS
-from jhe_sync.spec.models import OrganizationSettings, StudySpec
+from jhe_sync.spec.locator import Problems
+from jhe_sync.spec.models import EmailPatient, OrganizationSettings, StudySpec
 
 _LISTS = (*(link.spec_field for link in LINKS), "previous_names")
 """The lists of a study in which an item may not be repeated."""
 
 
-def check_studies(studies: Sequence[tuple[str, StudySpec]], problems: list[Problem]) -> None:
+def check_studies(studies: Sequence[tuple[str, StudySpec]], problems: Problems) -> None:
     """Append a problem for every clash between studies or inside one study."""
     by_key: dict[str, tuple[str, StudySpec]] = {}
     by_name: dict[tuple[str, str], StudySpec] = {}
@@ -68,7 +70,7 @@ def check_studies(studies: Sequence[tuple[str, StudySpec]], problems: list[Probl
 
 
 def check_organizations(
-    organizations: Sequence[tuple[str, OrganizationSettings]], problems: list[Problem]
+    organizations: Sequence[tuple[str, OrganizationSettings]], problems: Problems
 ) -> None:
     """Append a problem for an organization given settings twice."""
     seen: dict[str, OrganizationSettings] = {}
@@ -97,14 +99,16 @@ def _duplicate_key(path: str, study: StudySpec, first: StudySpec) -> Problem:
     return Problem(message, study.locate("key"), f"{path}.key")
 
 
-def _check_repeats(path: str, study: StudySpec, problems: list[Problem]) -> None:
+def _check_repeats(path: str, study: StudySpec, problems: Problems) -> None:
     for field in _LISTS:
         items = getattr(study, field)
-        if not items:
+        if not items or len(items) < 2:
+            continue
+        identities = _identities(field, items)
+        if len(set(identities)) == len(identities):
             continue
         seen: dict[Hashable, int] = {}
-        for index, item in enumerate(items):
-            identity = _identity(item)
+        for index, (item, identity) in enumerate(zip(items, identities, strict=True)):
             first = seen.setdefault(identity, index)
             if first != index:
                 problems.append(
@@ -116,13 +120,13 @@ def _check_repeats(path: str, study: StudySpec, problems: list[Problem]) -> None
                 )
 
 
-def _identity(item: object) -> Hashable:
-    if isinstance(item, str):
-        return item.casefold()
-    label = getattr(item, "label", None)
-    if label is not None:
-        return ("patient", label.casefold() if isinstance(label, str) else label)
-    return item if isinstance(item, Hashable) else repr(item)
+def _identities(field: str, items: list[Any]) -> list[Hashable]:
+    """What makes two items of a list the same: text compared without case, patients
+    by their label."""
+    if field == "patients":
+        # A bare email is its own label (lower case, which casefold() covers).
+        return [(item if type(item) is EmailPatient else item.label).casefold() for item in items]
+    return [item.casefold() if isinstance(item, str) else item for item in items]
 
 
 def _show(item: object) -> str:

@@ -2,8 +2,8 @@
 
 Checks what can be checked before templates and variables are applied (the top-level
 keys, the version, the shape of each section, the keys of templates and study
-entries) and hands the sections on as located nodes. The key descriptions here are
-also the documentation of those keys in the JSON Schema.
+entries) and hands the sections on as plain values with their places (``Where``).
+The key descriptions here are also the documentation of those keys in the JSON Schema.
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from jhe_sync.errors import Problem, SourceLocation
-from jhe_sync.spec.located import MappingNode, Node, ScalarNode, SequenceNode, kind_of
+from jhe_sync.errors import SourceLocation
+from jhe_sync.spec.locator import Problems
 from jhe_sync.spec.models import StudySpec
 from jhe_sync.spec.suggest import unknown_key
+from jhe_sync.spec.values import Typed, Value, Where, is_null, is_scalar, kind_of
 from jhe_sync.spec.variables import VARIABLE_NAME, Variable, not_a_variable_name
 
 SPEC_VERSION = 1
@@ -40,11 +41,20 @@ TEMPLATE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 @dataclass
 class Template:
-    """A template as written: its fields and where its name is."""
+    """A template as written: its fields and where they are."""
 
     name: str
-    body: MappingNode
-    location: SourceLocation
+    body: dict[str, Value]
+    where: Where
+
+
+@dataclass
+class Entry:
+    """A study or organization entry as written: its place in its file, and its fields."""
+
+    index: int
+    body: dict[str, Value]
+    where: Where
 
 
 @dataclass
@@ -54,171 +64,159 @@ class SpecDocument:
     file: str
     variables: dict[str, Variable] = field(default_factory=dict)
     templates: list[Template] = field(default_factory=list)
-    studies: list[tuple[int, MappingNode]] = field(default_factory=list)
-    organizations: list[tuple[int, MappingNode]] = field(default_factory=list)
+    studies: list[Entry] = field(default_factory=list)
+    organizations: list[Entry] = field(default_factory=list)
 
 
-def read_document(root: Node | None, file: str, problems: list[Problem]) -> SpecDocument:
-    """The sections of a parsed spec file; shape problems are appended to ``problems``."""
+def read_document(root: Value | None, file: str, problems: Problems) -> SpecDocument:
+    """The sections of a parsed spec file; shape problems are added to ``problems``."""
     document = SpecDocument(file)
+    top = Where(file)
     if root is None:
-        problems.append(
-            Problem(
-                "the file is empty; a spec file starts with 'version: 1'",
-                SourceLocation(file, 1, 1),
-            )
+        problems.add(
+            "the file is empty; a spec file starts with 'version: 1'", SourceLocation(file, 1, 1)
         )
         return document
-    if not isinstance(root, MappingNode):
-        problems.append(
-            Problem(
-                f"a spec file is a mapping that starts with 'version: 1', not {kind_of(root)}",
-                root.location,
-            )
+    if not isinstance(root, dict):
+        problems.add(
+            f"a spec file is a mapping that starts with 'version: 1', not {kind_of(root)}", top
         )
         return document
     for key in root:
         if key not in FILE_KEYS:
-            problems.append(unknown_key(key, FILE_KEYS, root.key_location(key), key))
+            problems.add(unknown_key(key, FILE_KEYS), (top / key).key_of(), key)
     if not _version_is_supported(root, file, problems):
         return document
-    if "vars" in root.entries:
-        document.variables = _variables(root.entries["vars"], problems)
-    if "templates" in root.entries:
-        document.templates = _templates(root.entries["templates"], problems)
-    if "studies" in root.entries:
+    if "vars" in root:
+        document.variables = _variables(root["vars"], top / "vars", problems)
+    if "templates" in root:
+        document.templates = _templates(root["templates"], top / "templates", problems)
+    if "studies" in root:
         document.studies = [
-            (
-                index,
+            Entry(
+                entry.index,
                 _known_keys_only(
-                    entry, (*STUDY_FIELDS, *ENTRY_KEYS), f"studies[{index}]", problems
+                    entry.body,
+                    (*STUDY_FIELDS, *ENTRY_KEYS),
+                    entry.where,
+                    f"studies[{entry.index}]",
+                    problems,
                 ),
+                entry.where,
             )
-            for index, entry in _entries(root.entries["studies"], "studies", problems)
+            for entry in _entries(root["studies"], top / "studies", "studies", problems)
         ]
-    if "organizations" in root.entries:
-        document.organizations = _entries(root.entries["organizations"], "organizations", problems)
+    if "organizations" in root:
+        document.organizations = _entries(
+            root["organizations"], top / "organizations", "organizations", problems
+        )
     return document
 
 
-def _version_is_supported(root: MappingNode, file: str, problems: list[Problem]) -> bool:
-    node = root.entries.get("version")
-    if node is None:
-        problems.append(
-            Problem(
-                "missing 'version: 1': every spec file starts with it",
-                SourceLocation(file, 1, 1),
-                "version",
-            )
-        )
-        return True
-    value = node.value if isinstance(node, ScalarNode) else None
-    if value == SPEC_VERSION and type(value) is int:
-        return True
-    problems.append(
-        Problem(
-            f"unsupported version {node.text if isinstance(node, ScalarNode) else kind_of(node)}: "
-            f"this jhe-sync reads 'version: {SPEC_VERSION}'",
-            node.location,
+def _version_is_supported(root: dict[str, Value], file: str, problems: Problems) -> bool:
+    value = root.get("version")
+    if value is None:
+        problems.add(
+            "missing 'version: 1': every spec file starts with it",
+            SourceLocation(file, 1, 1),
             "version",
         )
+        return True
+    if isinstance(value, Typed) and value.value == SPEC_VERSION and type(value.value) is int:
+        return True
+    written = (
+        value.text if isinstance(value, Typed) else value if is_scalar(value) else kind_of(value)
+    )
+    problems.add(
+        f"unsupported version {written}: this jhe-sync reads 'version: {SPEC_VERSION}'",
+        Where(file, ("version",)),
+        "version",
     )
     return False
 
 
-def _variables(node: Node, problems: list[Problem]) -> dict[str, Variable]:
-    if _is_null(node):
+def _variables(value: Value, where: Where, problems: Problems) -> dict[str, Variable]:
+    if is_null(value):
         return {}
-    if not isinstance(node, MappingNode):
-        problems.append(_not(node, "a mapping of variable names to values", "vars"))
+    if not isinstance(value, dict):
+        problems.add(*_not(value, "a mapping of variable names to values", where, "vars"))
         return {}
-    return read_variables(node, "vars", f"vars: in {node.location.file}", problems)
+    return read_variables(value, where, "vars", f"vars: in {where.file}", problems)
 
 
 def read_variables(
-    node: MappingNode, path: str, source: str, problems: list[Problem]
+    mapping: dict[str, Value], where: Where, path: str, source: str, problems: Problems
 ) -> dict[str, Variable]:
     """Variables from a mapping (a file's ``vars:`` or a var file): scalars or lists of them."""
     variables: dict[str, Variable] = {}
-    for name, value in node.entries.items():
-        where = f"{path}.{name}" if path else name
+    for name, value in mapping.items():
+        at = where / name
+        shown = f"{path}.{name}" if path else name
         if not VARIABLE_NAME.fullmatch(name):
-            problems.append(
-                Problem(
-                    not_a_variable_name(name),
-                    node.key_location(name),
-                    where,
-                )
-            )
-        elif isinstance(value, MappingNode) or (
-            isinstance(value, SequenceNode)
-            and not all(isinstance(i, ScalarNode) for i in value.items)
+            problems.add(not_a_variable_name(name), at.key_of(), shown)
+        elif isinstance(value, dict) or (
+            isinstance(value, list) and not all(is_scalar(item) for item in value)
         ):
-            problems.append(_not(value, "text, a number, true/false, or a list of those", where))
-        elif isinstance(value, ScalarNode) and value.value is None:
-            problems.append(Problem(f"the variable {name!r} has no value", value.location, where))
+            problems.add(*_not(value, "text, a number, true/false, or a list of those", at, shown))
+        elif is_null(value):
+            problems.add(f"the variable {name!r} has no value", at, shown)
         else:
-            variables[name] = Variable.from_node(value, source)
+            variables[name] = Variable.from_value(value, source, at)
     return variables
 
 
-def _templates(node: Node, problems: list[Problem]) -> list[Template]:
-    if _is_null(node):
+def _templates(value: Value, where: Where, problems: Problems) -> list[Template]:
+    if is_null(value):
         return []
-    if not isinstance(node, MappingNode):
-        problems.append(_not(node, "a mapping of template names to study fields", "templates"))
+    if not isinstance(value, dict):
+        problems.add(
+            *_not(value, "a mapping of template names to study fields", where, "templates")
+        )
         return []
     templates = []
-    for name, body in node.entries.items():
+    for name, body in value.items():
         path = f"templates.{name}"
+        at = where / name
         if not TEMPLATE_NAME.fullmatch(name):
-            problems.append(
-                Problem(
-                    f"{name!r} is not a template name: use letters, digits, '.', '_' and '-'",
-                    node.key_location(name),
-                    path,
-                )
+            problems.add(
+                f"{name!r} is not a template name: use letters, digits, '.', '_' and '-'",
+                at.key_of(),
+                path,
             )
-        elif not isinstance(body, MappingNode):
-            problems.append(_not(body, "a mapping of study fields", path))
+        elif not isinstance(body, dict):
+            problems.add(*_not(body, "a mapping of study fields", at, path))
         else:
-            body = _known_keys_only(body, (*STUDY_FIELDS, *TEMPLATE_KEYS), path, problems)
-            templates.append(Template(name, body, node.key_location(name)))
+            body = _known_keys_only(body, (*STUDY_FIELDS, *TEMPLATE_KEYS), at, path, problems)
+            templates.append(Template(name, body, at))
     return templates
 
 
-def _entries(node: Node, section: str, problems: list[Problem]) -> list[tuple[int, MappingNode]]:
-    if _is_null(node):
+def _entries(value: Value, where: Where, section: str, problems: Problems) -> list[Entry]:
+    if is_null(value):
         return []
-    if not isinstance(node, SequenceNode):
-        problems.append(_not(node, "a list of entries", section))
+    if not isinstance(value, list):
+        problems.add(*_not(value, "a list of entries", where, section))
         return []
     entries = []
-    for index, item in enumerate(node.items):
-        if isinstance(item, MappingNode):
-            entries.append((index, item))
+    for index, item in enumerate(value):
+        if isinstance(item, dict):
+            entries.append(Entry(index, item, where / index))
         else:
-            problems.append(_not(item, "a mapping of fields", f"{section}[{index}]"))
+            problems.add(*_not(item, "a mapping of fields", where / index, f"{section}[{index}]"))
     return entries
 
 
 def _known_keys_only(
-    body: MappingNode, known: tuple[str, ...], path: str, problems: list[Problem]
-) -> MappingNode:
+    body: dict[str, Value], known: tuple[str, ...], where: Where, path: str, problems: Problems
+) -> dict[str, Value]:
     """The mapping without unknown keys, each reported once here (not again per study)."""
     unknown = [key for key in body if key not in known]
     if not unknown:
         return body
     for key in unknown:
-        problems.append(unknown_key(key, known, body.key_location(key), f"{path}.{key}"))
-    entries = {key: value for key, value in body.entries.items() if key in known}
-    return MappingNode(entries, body.location, body.key_locations)
+        problems.add(unknown_key(key, known), (where / key).key_of(), f"{path}.{key}")
+    return {key: value for key, value in body.items() if key in known}
 
 
-def _is_null(node: Node) -> bool:
-    # "studies:" with nothing after it: an empty section, not a mistake.
-    return isinstance(node, ScalarNode) and node.value is None
-
-
-def _not(node: Node, expected: str, path: str) -> Problem:
-    return Problem(f"expected {expected}, not {kind_of(node)}", node.location, path)
+def _not(value: Value, expected: str, where: Where, path: str) -> tuple[str, Where, str]:
+    return f"expected {expected}, not {kind_of(value)}", where, path

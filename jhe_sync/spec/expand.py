@@ -4,8 +4,8 @@ An entry with ``use:`` takes every field of its template (and of the templates t
 one uses, base first); a field the entry sets replaces the template's, lists included.
 ``for_each`` stamps the entry once per combination of its variables' values (their
 product, the first variable outermost). Then every ``${...}`` is substituted. Each
-value keeps the location where it was written, in the template or in the entry, so a
-mistake is reported where it can be fixed.
+field keeps its place (``Places``): in the template or in the entry, so a mistake is
+reported where it can be fixed.
 """
 
 from __future__ import annotations
@@ -15,18 +15,18 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from jhe_sync.errors import Problem, SourceLocation
-from jhe_sync.spec.document import SpecDocument, Template
-from jhe_sync.spec.located import MappingNode, Node, ScalarNode, SequenceNode, kind_of
+from jhe_sync.spec.document import Entry, SpecDocument, Template
+from jhe_sync.spec.locator import Places, Problems
 from jhe_sync.spec.suggest import did_you_mean
+from jhe_sync.spec.values import Typed, Value, Where, kind_of
 from jhe_sync.spec.variables import (
     VARIABLE_NAME,
     Scope,
     Variable,
     lookup_list,
     not_a_variable_name,
-    substitute_scalar,
-    substitute_tree,
+    substitute,
+    substitute_variable,
 )
 
 MAX_STUDIES_PER_ENTRY = 10_000
@@ -35,12 +35,12 @@ MAX_STUDIES_PER_ENTRY = 10_000
 
 @dataclass(frozen=True)
 class ExpandedStudy:
-    """One study's fields after templates and variables, each still located."""
+    """One study's fields after templates and variables, as plain data."""
 
     path: str
     """The entry it came from, as problems name it: ``studies[3]``."""
-    origin: SourceLocation
-    body: MappingNode
+    places: Places
+    body: dict[str, object]
     template: str | None = None
     """The template the entry uses, if any."""
     from_template: Mapping[str, str] = field(default_factory=dict)
@@ -52,8 +52,8 @@ class ExpandedOrganization:
     """One ``organizations:`` entry with its variables substituted."""
 
     path: str
-    origin: SourceLocation
-    body: MappingNode
+    places: Places
+    body: dict[str, object]
 
 
 @dataclass
@@ -67,8 +67,9 @@ class Expansion:
 
 @dataclass(frozen=True)
 class _Merged:
-    entries: dict[str, Node]
-    key_locations: dict[str, SourceLocation]
+    entries: dict[str, Value]
+    wheres: dict[str, Where]
+    """Where the fields that templates set are written (the entry's own are in the entry)."""
     from_template: dict[str, str]
 
 
@@ -76,7 +77,7 @@ def expand(
     documents: Sequence[SpecDocument],
     overrides: Mapping[str, Variable],
     environ: Mapping[str, str],
-    problems: list[Problem],
+    problems: Problems,
 ) -> Expansion:
     """Expand every document's studies and organization settings.
 
@@ -85,38 +86,49 @@ def expand(
     """
     templates = _Templates(documents, problems)
     expansion = Expansion()
+    locator = problems.locator
     for document in documents:
         scope = Scope({**document.variables, **overrides}, environ, expansion.env_used)
-        for index, entry in document.studies:
-            path = f"studies[{index}]"
+        for entry in document.studies:
+            path = f"studies[{entry.index}]"
             merged = templates.merge_into(entry, path, problems)
             if merged is None:
                 continue
-            body = MappingNode(merged.entries, entry.location, merged.key_locations)
-            use = entry.entries.get("use")
-            template = use.text if isinstance(use, ScalarNode) else None
+            use = entry.body.get("use")
+            template = use if isinstance(use, str) else None
+            places = Places(entry.where, merged.wheres, entry.body, {}, locator)
             for bindings in _for_each(entry, scope, path, problems):
                 study_scope = scope.with_variables(bindings) if bindings else scope
                 before = len(problems)
-                expanded = substitute_tree(body, study_scope, path, problems)
+                body = {
+                    key: substitute(
+                        value, study_scope, places.where((key,)), f"{path}.{key}", problems
+                    )
+                    if type(value) is not str or "${" in value
+                    else value
+                    for key, value in merged.entries.items()
+                }
                 if len(problems) > before:
                     continue  # a study with an unresolved ${...} would only add confusing errors
-                assert isinstance(expanded, MappingNode)
                 expansion.studies.append(
-                    ExpandedStudy(path, entry.location, expanded, template, merged.from_template)
+                    ExpandedStudy(path, places, body, template, merged.from_template)
                 )
-        for index, entry in document.organizations:
-            path = f"organizations[{index}]"
-            expanded = substitute_tree(entry, scope, path, problems)
-            assert isinstance(expanded, MappingNode)
-            expansion.organizations.append(ExpandedOrganization(path, entry.location, expanded))
+        for entry in document.organizations:
+            path = f"organizations[{entry.index}]"
+            settings = substitute(entry.body, scope, entry.where, path, problems)
+            assert isinstance(settings, dict)
+            expansion.organizations.append(
+                ExpandedOrganization(
+                    path, Places(entry.where, {}, entry.body, {}, locator), settings
+                )
+            )
     return expansion
 
 
 class _Templates:
     """All templates of all files by name; resolves ``use:`` chains once per template."""
 
-    def __init__(self, documents: Sequence[SpecDocument], problems: list[Problem]) -> None:
+    def __init__(self, documents: Sequence[SpecDocument], problems: Problems) -> None:
         self._by_name: dict[str, Template] = {}
         self._merged: dict[str, _Merged | None] = {}
         for document in documents:
@@ -125,54 +137,43 @@ class _Templates:
                 if first is None:
                     self._by_name[template.name] = template
                 else:
-                    problems.append(
-                        Problem(
-                            f"the template {template.name!r} is defined twice; first at {first.location}",
-                            template.location,
-                            f"templates.{template.name}",
-                        )
+                    problems.add(
+                        f"the template {template.name!r} is defined twice; "
+                        f"first at {problems.locator.locate(first.where.key_of())}",
+                        template.where.key_of(),
+                        f"templates.{template.name}",
                     )
 
-    def merge_into(self, entry: MappingNode, path: str, problems: list[Problem]) -> _Merged | None:
+    def merge_into(self, entry: Entry, path: str, problems: Problems) -> _Merged | None:
         """The entry's fields over its template's; None when the template is unusable."""
-        own = {k: v for k, v in entry.entries.items() if k not in ("use", "for_each")}
-        own_locations = {k: entry.key_location(k) for k in own}
-        use = entry.entries.get("use")
+        own = {k: v for k, v in entry.body.items() if k != "use" and k != "for_each"}
+        use = entry.body.get("use")
         if use is None:
-            return _Merged(own, own_locations, {})
-        base = self._resolve(use, f"{path}.use", (), problems)
+            return _Merged(own, {}, {})
+        base = self._resolve(use, entry.where / "use", f"{path}.use", (), problems)
         if base is None:
             return None
         entries = {**base.entries, **own}
-        key_locations = {**base.key_locations, **own_locations}
         from_template = {k: v for k, v in base.from_template.items() if k not in own}
-        return _Merged(entries, key_locations, from_template)
+        return _Merged(entries, base.wheres, from_template)
 
     def _resolve(
-        self, use: Node, path: str, chain: tuple[str, ...], problems: list[Problem]
+        self, use: Value, where: Where, path: str, chain: tuple[str, ...], problems: Problems
     ) -> _Merged | None:
-        if not (isinstance(use, ScalarNode) and isinstance(use.value, str)):
-            problems.append(
-                Problem(f"use: expects a template name, not {kind_of(use)}", use.location, path)
-            )
+        if not isinstance(use, str):
+            problems.add(f"use: expects a template name, not {kind_of(use)}", where, path)
             return None
-        name = use.value
+        name = use
         if name in chain:
             cycle = " -> ".join((*chain, name))
-            problems.append(
-                Problem(f"templates use each other in a cycle: {cycle}", use.location, path)
-            )
+            problems.add(f"templates use each other in a cycle: {cycle}", where, path)
             return None
         if name in self._merged:
             return self._merged[name]
         template = self._by_name.get(name)
         if template is None:
-            problems.append(
-                Problem(
-                    f"unknown template {name!r}{did_you_mean(name, self._by_name)}",
-                    use.location,
-                    path,
-                )
+            problems.add(
+                f"unknown template {name!r}{did_you_mean(name, self._by_name)}", where, path
             )
             return None
         merged = self._merge_template(template, (*chain, name), problems)
@@ -180,57 +181,52 @@ class _Templates:
         return merged
 
     def _merge_template(
-        self, template: Template, chain: tuple[str, ...], problems: list[Problem]
+        self, template: Template, chain: tuple[str, ...], problems: Problems
     ) -> _Merged | None:
         body = template.body
-        own = {k: v for k, v in body.entries.items() if k != "use"}
-        own_locations = {k: body.key_location(k) for k in own}
+        own = {k: v for k, v in body.items() if k != "use"}
+        own_wheres = {k: template.where / k for k in own}
         own_from = dict.fromkeys(own, template.name)
-        use = body.entries.get("use")
+        use = body.get("use")
         if use is None:
-            return _Merged(own, own_locations, own_from)
-        base = self._resolve(use, f"templates.{template.name}.use", chain, problems)
+            return _Merged(own, own_wheres, own_from)
+        base = self._resolve(
+            use, template.where / "use", f"templates.{template.name}.use", chain, problems
+        )
         if base is None:
             return None
         return _Merged(
             {**base.entries, **own},
-            {**base.key_locations, **own_locations},
+            {**base.wheres, **own_wheres},
             {**base.from_template, **own_from},
         )
 
 
 def _for_each(
-    entry: MappingNode, scope: Scope, path: str, problems: list[Problem]
+    entry: Entry, scope: Scope, path: str, problems: Problems
 ) -> list[dict[str, Variable]]:
     """One binding of the entry's ``for_each`` variables per study ([{}] without for_each)."""
-    node = entry.entries.get("for_each")
-    if node is None:
+    value = entry.body.get("for_each")
+    if value is None:
         return [{}]
     path = f"{path}.for_each"
-    if not isinstance(node, MappingNode) or not node.entries:
-        problems.append(
-            Problem(
-                f"for_each expects a mapping of variable names to lists, not {kind_of(node)}"
-                if not isinstance(node, MappingNode)
-                else "for_each names no variables",
-                node.location,
-                path,
-            )
+    where = entry.where / "for_each"
+    if not isinstance(value, dict) or not value:
+        problems.add(
+            f"for_each expects a mapping of variable names to lists, not {kind_of(value)}"
+            if not isinstance(value, dict)
+            else "for_each names no variables",
+            where,
+            path,
         )
         return []
     names: list[str] = []
     value_lists: list[list[Variable]] = []
-    for name, value in node.entries.items():
+    for name, item in value.items():
         if VARIABLE_NAME.fullmatch(name):
-            values = _values(name, value, scope, f"{path}.{name}", problems)
+            values = _values(name, item, scope, where / name, f"{path}.{name}", problems)
         else:
-            problems.append(
-                Problem(
-                    not_a_variable_name(name),
-                    node.key_location(name),
-                    f"{path}.{name}",
-                )
-            )
+            problems.add(not_a_variable_name(name), (where / name).key_of(), f"{path}.{name}")
             values = None
         if values is None:
             return []
@@ -238,12 +234,10 @@ def _for_each(
         value_lists.append(values)
     count = math.prod(len(values) for values in value_lists)
     if count > MAX_STUDIES_PER_ENTRY:
-        problems.append(
-            Problem(
-                f"for_each makes {count} studies from one entry; the limit is {MAX_STUDIES_PER_ENTRY}",
-                node.location,
-                path,
-            )
+        problems.add(
+            f"for_each makes {count} studies from one entry; the limit is {MAX_STUDIES_PER_ENTRY}",
+            where,
+            path,
         )
         return []
     return [
@@ -253,47 +247,47 @@ def _for_each(
 
 
 def _values(
-    name: str, node: Node, scope: Scope, path: str, problems: list[Problem]
+    name: str, value: Value, scope: Scope, where: Where, path: str, problems: Problems
 ) -> list[Variable] | None:
     """A for_each variable's values: a list written in place, or a list variable."""
-    if isinstance(node, ScalarNode) and "${" in node.text:
-        variable = lookup_list(node, scope, path, problems)
+    if isinstance(value, str) and "${" in value:
+        before = len(problems)
+        variable = lookup_list(value, scope, where, path, problems)
         if variable is None:
-            return None  # the lookup reported why
+            if len(problems) == before:
+                problems.add(_not_a_list(name, value), where, path)
+            return None
         if variable.items is not None:
             return list(variable.items)
-        problems.append(
-            Problem(
-                f"for_each.{name} must be a list of values, but {node.text} is {variable.text!r}",
-                node.location,
-                path,
-            )
+        problems.add(
+            f"for_each.{name} must be a list of values, but {value} is {variable.text!r}",
+            where,
+            path,
         )
         return None
-    if not isinstance(node, SequenceNode):
-        problems.append(
-            Problem(
-                f"for_each.{name} must be a list of values (or a ${{variable}} holding one), "
-                f"not {kind_of(node)}",
-                node.location,
-                path,
-            )
-        )
+    if not isinstance(value, list):
+        problems.add(_not_a_list(name, value), where, path)
         return None
     values = []
-    for index, item in enumerate(node.items):
-        if not isinstance(item, ScalarNode) or item.value is None:
-            problems.append(
-                Problem(
-                    f"a for_each value must be text, a number or true/false, not {kind_of(item)}",
-                    item.location,
-                    f"{path}[{index}]",
-                )
+    for index, item in enumerate(value):
+        if not isinstance(item, str | Typed) or (isinstance(item, Typed) and item.value is None):
+            problems.add(
+                f"a for_each value must be text, a number or true/false, not {kind_of(item)}",
+                where / index,
+                f"{path}[{index}]",
             )
             return None
-        values.append(
-            Variable.from_node(
-                substitute_scalar(item, scope, f"{path}[{index}]", problems), "for_each"
-            )
+        variable = substitute_variable(
+            item, scope, where / index, f"{path}[{index}]", problems, "for_each"
         )
+        if variable is None:
+            return None
+        values.append(variable)
     return values
+
+
+def _not_a_list(name: str, value: Value) -> str:
+    return (
+        f"for_each.{name} must be a list of values (or a ${{variable}} holding one), "
+        f"not {kind_of(value)}"
+    )

@@ -5,6 +5,10 @@ means every ``*.yaml``/``*.yml`` below it, sorted, except ``*.vars.yaml`` variab
 files and hidden ones), reads them with a size bound, then runs the pure stages:
 parse, read each document's layout, expand, validate, check across studies. Every
 problem of every stage is collected and raised once, as one ``SpecError``.
+
+Values travel without locations; the ``Locator`` made here keeps the files' bytes and
+finds the line and column of a problem when there is one, during loading or later
+(a name the exchange does not know, found when planning).
 """
 
 from __future__ import annotations
@@ -20,11 +24,13 @@ from jhe_sync.errors import Problem, SourceLocation, SpecError
 from jhe_sync.spec.checks import check_organizations, check_studies
 from jhe_sync.spec.document import SpecDocument, read_document, read_variables
 from jhe_sync.spec.expand import expand
-from jhe_sync.spec.located import MappingNode, kind_of
+from jhe_sync.spec.locator import Locator, Problems
 from jhe_sync.spec.models import Desired, OrganizationSettings, StudySpec
+from jhe_sync.spec.plainload import PlainFile, load_plain
 from jhe_sync.spec.validate import validate_organization, validate_study
+from jhe_sync.spec.values import Where, kind_of
 from jhe_sync.spec.variables import VARIABLE_NAME, Variable, not_a_variable_name
-from jhe_sync.spec.yamlload import MAX_FILE_BYTES, file_too_large, load_yaml_bytes
+from jhe_sync.spec.yamlload import MAX_FILE_BYTES, file_too_large
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 VAR_FILE_SUFFIXES = (".vars.yaml", ".vars.yml")
@@ -57,10 +63,12 @@ def load_desired(
     winning; ``environ`` serves ``${env:NAME}`` (default: the process environment).
     Raises ``SpecError`` with every problem found; touches no network.
     """
-    problems: list[Problem] = []
+    found: list[Problem] = []
     seen: set[str] = set()  # each file once, though a path and its directory both name it
-    sources = [source for path in paths for source in _sources(path, problems, seen)]
-    var_sources = [source for path in var_files for source in _read(path, problems, set())]
+    sources = [source for path in paths for source in _sources(path, found, seen)]
+    var_sources = [source for path in var_files for source in _read(path, found, set())]
+    problems = Problems(Locator())
+    problems.extend(found)
     overrides: dict[str, Variable] = {}
     for source in var_sources:
         overrides.update(_var_file(source, problems))
@@ -113,41 +121,43 @@ def spec_digest(
     return digest.hexdigest()
 
 
-def _document(source: SpecSource, problems: list[Problem]) -> SpecDocument | None:
+def _read_plain(source: SpecSource, problems: Problems) -> PlainFile | None:
     try:
-        root = load_yaml_bytes(source.data, source.name)
+        read = load_plain(source.data, source.name)
     except SpecError as error:
         problems.extend(error.problems)
         return None
-    return read_document(root, source.name, problems)
+    problems.locator.add(source.name, source.data, read)
+    return read
 
 
-def _var_file(source: SpecSource, problems: list[Problem]) -> dict[str, Variable]:
-    try:
-        root = load_yaml_bytes(source.data, source.name)
-    except SpecError as error:
-        problems.extend(error.problems)
+def _document(source: SpecSource, problems: Problems) -> SpecDocument | None:
+    read = _read_plain(source, problems)
+    if read is None:
+        return None
+    return read_document(read.root, source.name, problems)
+
+
+def _var_file(source: SpecSource, problems: Problems) -> dict[str, Variable]:
+    read = _read_plain(source, problems)
+    if read is None or read.root is None:
         return {}
-    if root is None:
-        return {}
-    if not isinstance(root, MappingNode):
-        problems.append(
-            Problem(
-                f"a variable file is a mapping of names to values, not {kind_of(root)}",
-                root.location,
-            )
+    if not isinstance(read.root, dict):
+        problems.add(
+            f"a variable file is a mapping of names to values, not {kind_of(read.root)}",
+            Where(source.name),
         )
         return {}
-    return read_variables(root, "", f"--var-file {source.name}", problems)
+    return read_variables(read.root, Where(source.name), "", f"--var-file {source.name}", problems)
 
 
-def _cli_variables(variables: Mapping[str, str], problems: list[Problem]) -> dict[str, Variable]:
+def _cli_variables(variables: Mapping[str, str], problems: Problems) -> dict[str, Variable]:
     found = {}
     for name, value in variables.items():
         if VARIABLE_NAME.fullmatch(name):
             found[name] = Variable.from_text(value, "--var")
         else:
-            problems.append(Problem(f"--var {name}=...: {not_a_variable_name(name)}"))
+            problems.add(f"--var {name}=...: {not_a_variable_name(name)}")
     return found
 
 

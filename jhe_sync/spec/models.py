@@ -4,24 +4,32 @@ These models are the published spec format (``specs/jhe-sync.schema.json`` is
 generated from them). Keys are snake_case, unknown keys are errors. Where a study came
 from is kept out of the schema, in private attributes, so that later stages (resolve,
 plan) can point a user at the file and line of a mistake.
+
+A patient given by a bare email, nearly every patient of a large spec, is an
+``EmailPatient``: the email text itself, checked by one pattern, with the attributes
+of a ``PatientRef`` (``email``, ``identifier``, ``id``, ``key``, ``label``). Only the
+other forms become models: 250,000 references cost what 250,000 strings do.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
+    Strict,
     StringConstraints,
     model_validator,
 )
 
 from jhe_sync.errors import SourceLocation
+from jhe_sync.spec.locator import Places, parse_path
 
 SCOPE_CODE_PATTERN = (
     r"^(?:[a-z][a-z0-9]*:[a-z0-9]+(?:-[a-z0-9]+)*:[0-9]+(?:\.[0-9]+)*|[A-Z][A-Za-z]+)$"
@@ -135,6 +143,55 @@ class PatientRef(_Strict):
         return f"#{self.id}"
 
 
+class EmailPatient(str):
+    """A patient given by a bare email: the email itself, read like a ``PatientRef``."""
+
+    __slots__ = ()
+
+    @property
+    def email(self) -> str:
+        return str.__str__(self)
+
+    @property
+    def identifier(self) -> Identifier | None:
+        return None
+
+    @property
+    def id(self) -> int | None:
+        return None
+
+    @property
+    def key(self) -> str | None:
+        return None
+
+    @property
+    def label(self) -> str:
+        """The email in lower case, as plans name the patient."""
+        return self.lower()
+
+
+PatientReference = EmailPatient | PatientRef
+"""One patient of a study: a bare email, or a ``PatientRef`` (identifier, id, key)."""
+
+
+def _bare_emails_as_patients(items: list[str | PatientRef]) -> list[PatientReference]:
+    return [EmailPatient(item) if type(item) is str else item for item in items]  # type: ignore[misc]
+
+
+BareEmail = Annotated[
+    str, Strict(), StringConstraints(strip_whitespace=True, pattern=EMAIL_PATTERN)
+]
+"""A patient written as text is an email; a number is an id (``PatientRef``), never text."""
+
+if TYPE_CHECKING:
+    PatientList = list[PatientReference]
+else:  # validated as text or a PatientRef (the pattern checked in Rust), then wrapped
+    PatientList = Annotated[
+        list[Annotated[BareEmail | PatientRef, Field(union_mode="left_to_right")]],
+        AfterValidator(_bare_emails_as_patients),
+    ]
+
+
 StudyState = Literal["present", "absent"]
 
 
@@ -164,7 +221,7 @@ class StudySpec(_Strict):
     clients: list[NamedRef] | None = Field(
         default=None, description="Client names or ids. Omitted: not managed. Empty: none."
     )
-    patients: list[PatientRef] | None = Field(
+    patients: PatientList | None = Field(
         default=None,
         description="Patients to enroll: an email, {email}, {identifier: {system, value}} or {id}. "
         "Omitted: not managed. Empty: none.",
@@ -177,30 +234,37 @@ class StudySpec(_Strict):
         description="Earlier names: a rename becomes an update, not delete and create.",
     )
 
-    _origin: SourceLocation | None = PrivateAttr(default=None)
-    _locations: dict[str, SourceLocation] = PrivateAttr(default_factory=dict)
+    _places: Places | None = PrivateAttr(default=None)
+
+    def with_places(self, places: Places) -> StudySpec:
+        """Attach where this study's entry and each of its values were written."""
+        self._places = places
+        return self
 
     def with_locations(
-        self, origin: SourceLocation | None, locations: dict[str, SourceLocation]
+        self, origin: SourceLocation, locations: dict[str, SourceLocation]
     ) -> StudySpec:
-        """Attach where this study came from (entry origin, and per field path)."""
-        self._origin = origin
-        self._locations = dict(locations)
+        """Attach places given in code (``field`` or ``field[1]`` -> location): for a
+        study a program builds rather than reads."""
+        self._places = Places.given(origin, locations, type(self).model_fields)
         return self
 
     @property
     def origin(self) -> SourceLocation | None:
         """Where this study's entry starts in the spec files."""
-        return self._origin
+        return self._places.locate() if self._places is not None else None
 
     def locate(self, field: str, index: int | None = None) -> SourceLocation | None:
         """The location of a field (``data_sources``) or list item (``data_sources``, 1).
 
         Nested paths work too (``patients[0].identifier``). Falls back to the field,
-        then to the entry, so a caller always has somewhere to point.
+        then to the entry, so a caller always has somewhere to point. Worked out from
+        the files when asked (a problem to show), not kept for every value.
         """
-        path = field if index is None else f"{field}[{index}]"
-        return self._locations.get(path) or self._locations.get(field) or self._origin
+        if self._places is None:
+            return None
+        path = parse_path(field) if index is None else (*parse_path(field), index)
+        return self._places.locate(path)
 
 
 class OrganizationSettings(_Strict):
@@ -212,16 +276,21 @@ class OrganizationSettings(_Strict):
         description="Delete live studies of this organization that no spec lists (guarded).",
     )
 
-    _origin: SourceLocation | None = PrivateAttr(default=None)
+    _places: Places | None = PrivateAttr(default=None)
 
     @property
     def origin(self) -> SourceLocation | None:
         """Where this entry starts in the spec files."""
-        return self._origin
+        return self._places.locate() if self._places is not None else None
 
-    def with_origin(self, origin: SourceLocation | None) -> OrganizationSettings:
-        """Attach where this entry came from."""
-        self._origin = origin
+    def with_places(self, places: Places) -> OrganizationSettings:
+        """Attach where this entry and its values were written."""
+        self._places = places
+        return self
+
+    def with_origin(self, origin: SourceLocation) -> OrganizationSettings:
+        """Attach a place given in code: for an entry a program builds rather than reads."""
+        self._places = Places.given(origin, {}, type(self).model_fields)
         return self
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from jhe_sync.errors import Problem, SourceLocation
-
 
 def closest(name: str, known: Iterable[str]) -> str | None:
     """The known name closest to ``name``, when one is close enough to be a typo."""
@@ -25,6 +23,6 @@ def did_you_mean(name: str, known: Iterable[str]) -> str:
     return ""
 
 
-def unknown_key(key: str, known: Iterable[str], location: SourceLocation, path: str) -> Problem:
-    """The problem for a key the format does not have."""
-    return Problem(f"unknown key {key!r}{did_you_mean(key, known)}", location, path)
+def unknown_key(key: str, known: Iterable[str]) -> str:
+    """The message for a key the format does not have."""
+    return f"unknown key {key!r}{did_you_mean(key, known)}"

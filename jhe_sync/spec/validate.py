@@ -1,23 +1,24 @@
 """Expanded studies into models, and pydantic's errors into located ``Problem``s.
 
 pydantic reports a location as a tuple of keys and indexes into the data it was given
-(plus, for a union, the member it tried). Each expanded study is turned into plain data
-together with a map from the path of every value to where it was written, so each
-error can name its file, line, column and path, in words a spec author understands.
+(plus, for a union, the member it tried). An expanded study is plain data whose
+``Places`` turn such a path into the file and path where the value was written, and
+that into a line and column: so each error names its file, line, column and path, in
+words a spec author understands, while a valid study costs no location at all.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from jhe_sync.errors import Problem, SourceLocation
 from jhe_sync.resources import LINKS
 from jhe_sync.spec.expand import ExpandedOrganization, ExpandedStudy
-from jhe_sync.spec.located import to_plain
+from jhe_sync.spec.locator import Places, Problems
 from jhe_sync.spec.models import (
     EMAIL_PATTERN,
     KEY_PATTERN,
@@ -28,6 +29,7 @@ from jhe_sync.spec.models import (
     slug,
 )
 from jhe_sync.spec.suggest import did_you_mean
+from jhe_sync.spec.values import PathPart, show_path
 
 LINK_LISTS = tuple(link.spec_field for link in LINKS)
 """Omitted: not managed; []: none. Written as null, they are a mistake either way."""
@@ -55,68 +57,48 @@ _EXPECTED = {
 }
 
 
-def validate_study(study: ExpandedStudy, problems: list[Problem]) -> StudySpec | None:
-    """The study as a model with its locations attached, or None (problems appended)."""
-    locations: dict[str, SourceLocation] = {}
-    key_locations: dict[str, SourceLocation] = {}
-    data = to_plain(study.body, "", locations, key_locations)
-    assert isinstance(data, dict)
+def validate_study(study: ExpandedStudy, problems: Problems) -> StudySpec | None:
+    """The study as a model that knows its places, or None (problems added)."""
+    data = dict(study.body)
+    places = study.places
     if "key" not in data:
         name = data.get("name")
         # No usable name: the name's own error says so; a made-up key avoids a second one.
         data["key"] = slug(name) if isinstance(name, str) else "study"
-        if "name" in locations:
-            locations["key"] = locations["name"]
+        if "name" in data:
+            places = replace(places, fields={**places.fields, "key": places.where(("name",))})
     nulls = [field for field in LINK_LISTS if field in data and data[field] is None]
     for field in nulls:
-        problems.append(
-            Problem(
-                f"{field} is empty (null): write [] for none, or leave the key out "
-                "to leave them as they are on the exchange",
-                locations[field],
-                f"{study.path}.{field}",
-            )
+        problems.add(
+            f"{field} is empty (null): write [] for none, or leave the key out "
+            "to leave them as they are on the exchange",
+            places.where((field,)),
+            f"{study.path}.{field}",
         )
         del data[field]
     try:
         model = StudySpec.model_validate(data)
     except ValidationError as error:
         context = _TemplateContext(study.template, study.from_template)
-        problems.extend(
-            problems_from(
-                error, data, locations, key_locations, study.origin, study.path, StudySpec, context
-            )
-        )
+        add_problems(error, data, places, study.path, StudySpec, context, problems)
         return None
     if nulls:
         return None
-    return model.with_locations(study.origin, locations)
+    return model.with_places(places)
 
 
 def validate_organization(
-    entry: ExpandedOrganization, problems: list[Problem]
+    entry: ExpandedOrganization, problems: Problems
 ) -> OrganizationSettings | None:
-    """One ``organizations:`` entry as a model, or None (problems appended)."""
-    locations: dict[str, SourceLocation] = {}
-    key_locations: dict[str, SourceLocation] = {}
-    data = to_plain(entry.body, "", locations, key_locations)
+    """One ``organizations:`` entry as a model, or None (problems added)."""
     try:
-        model = OrganizationSettings.model_validate(data)
+        model = OrganizationSettings.model_validate(entry.body)
     except ValidationError as error:
-        problems.extend(
-            problems_from(
-                error,
-                data,
-                locations,
-                key_locations,
-                entry.origin,
-                entry.path,
-                OrganizationSettings,
-                None,
-            )
+        add_problems(
+            error, entry.body, entry.places, entry.path, OrganizationSettings, None, problems
         )
         return None
-    return model.with_origin(entry.origin)
+    return model.with_places(entry.places)
 
 
 class _TemplateContext:
@@ -137,68 +119,87 @@ class _TemplateContext:
         return f" (from template {template!r})" if template else ""
 
 
-def problems_from(
+def add_problems(
     error: ValidationError,
     data: object,
-    locations: Mapping[str, SourceLocation],
-    key_locations: Mapping[str, SourceLocation],
-    origin: SourceLocation,
+    places: Places,
     prefix: str,
     model: type[BaseModel],
     context: _TemplateContext | None,
-) -> list[Problem]:
+    problems: Problems,
+) -> None:
     """One problem per wrong value (a union's several complaints become one)."""
     # Errors about one value are one problem; a missing key is a problem of its own.
-    grouped: dict[tuple[str, str], list[ErrorDetails]] = {}
-    values: dict[str, Any] = {}
+    grouped: dict[tuple[tuple[PathPart, ...], str], list[ErrorDetails]] = {}
+    values: dict[tuple[PathPart, ...], Any] = {}
     for detail in error.errors(include_url=False):
-        path, value, rest = _follow(data, detail["loc"])
-        grouped.setdefault((path, rest if detail["type"] == "missing" else ""), []).append(detail)
-        values[path] = value
-    problems = []
-    for (path, rest), details in grouped.items():
-        value = values[path]
+        parts, value, rest = _follow(data, detail["loc"])
+        grouped.setdefault((parts, rest if detail["type"] == "missing" else ""), []).append(detail)
+        values[parts] = value
+    for (parts, rest), details in _deepest(grouped).items():
+        value = values[parts]
         detail = details[0]
         kind = detail["type"]
-        field = path.split(".", 1)[0].split("[", 1)[0] or rest
+        field = str(parts[0]) if parts else rest
         if kind == "missing":
-            full = f"{path}.{rest}" if path else rest
-            location = locations.get(path, origin)
+            full = (*parts, rest)
+            where = places.where(parts)
             message = f"missing required key {rest!r}"
-            note = context.note(rest, missing=True) if context and not path else ""
+            note = context.note(rest, missing=True) if context and not parts else ""
         elif kind == "extra_forbidden":
-            full = path
-            location = key_locations.get(path, locations.get(path, origin))
-            key = path.rsplit(".", 1)[-1]
-            message = f"unknown key {key!r}{did_you_mean(key, _known_keys(model, path))}"
+            full = parts
+            where = places.key_where(parts)
+            key = str(parts[-1])
+            message = f"unknown key {key!r}{did_you_mean(key, _known_keys(model, parts))}"
             note = context.note(field, missing=False) if context else ""
         else:
-            full = path
-            location = locations.get(path, origin)
+            full = parts
+            where = places.where(parts)
             message = _message(details, value)
             note = context.note(field, missing=False) if context else ""
-        problems.append(Problem(message + note, location, _join(prefix, full)))
-    return problems
+        problems.add(message + note, where, show_path(prefix, full))
 
 
-def _follow(data: object, loc: tuple[int | str, ...]) -> tuple[str, Any, str]:
+def _follow(data: object, loc: tuple[int | str, ...]) -> tuple[tuple[PathPart, ...], Any, str]:
     """How far ``loc`` goes into ``data``: the path reached, the value there, what is left.
 
     What is left is a missing key's name, or a union member's tag (``int``, ``str``).
+    A member's tag in the middle (``PatientRef`` in ``patients.0.PatientRef.email``) is
+    stepped over.
     """
-    path = ""
-    value = data
-    for index, part in enumerate(loc):
-        if isinstance(value, dict) and isinstance(part, str) and part in value:
-            value = value[part]
-            path = f"{path}.{part}" if path else part
-        elif isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
-            value = value[part]
-            path = f"{path}[{part}]"
-        else:
-            rest = loc[index]
-            return path, value, str(rest)
-    return path, value, ""
+    parts: list[PathPart] = []
+    value: Any = data
+    rest = ""
+    for part in loc:
+        if not _has(value, part):
+            rest = rest or str(part)
+            continue
+        value = value[part]
+        parts.append(part)
+        rest = ""
+    return tuple(parts), value, rest
+
+
+def _has(value: object, part: int | str) -> bool:
+    if isinstance(value, dict):
+        return isinstance(part, str) and part in value
+    return isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value)
+
+
+def _deepest(
+    grouped: dict[tuple[tuple[PathPart, ...], str], list[ErrorDetails]],
+) -> dict[tuple[tuple[PathPart, ...], str], list[ErrorDetails]]:
+    """Without a value's "not the right type" errors when one member of a union got
+    further into it: a mapping that is not text, with a mistake inside, is that mistake."""
+    paths = {parts for parts, _ in grouped}
+    return {
+        (parts, rest): details
+        for (parts, rest), details in grouped.items()
+        if not (
+            all(d["type"] in _EXPECTED for d in details)
+            and any(len(other) > len(parts) and other[: len(parts)] == parts for other in paths)
+        )
+    }
 
 
 def _message(details: list[ErrorDetails], value: object) -> str:
@@ -244,10 +245,11 @@ def _describe(value: object) -> str:
     return type(value).__name__
 
 
-def _known_keys(model: type[BaseModel], path: str) -> list[str]:
+def _known_keys(model: type[BaseModel], parts: tuple[PathPart, ...]) -> list[str]:
     """The keys allowed where an unknown one sits, in ``model`` or a model nested in it."""
-    parts = [p.split("[", 1)[0] for p in path.split(".")[:-1]]
-    for part in parts:
+    for part in parts[:-1]:
+        if isinstance(part, int):
+            continue
         annotation = model.model_fields[part].annotation if part in model.model_fields else None
         nested = _nested_model(annotation)
         if nested is None:
@@ -264,9 +266,3 @@ def _nested_model(annotation: object) -> type[BaseModel] | None:
         if found is not None:
             return found
     return None
-
-
-def _join(prefix: str, path: str) -> str:
-    if not path:
-        return prefix
-    return f"{prefix}{path}" if path.startswith("[") else f"{prefix}.{path}"

@@ -13,16 +13,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from jhe_sync.errors import Problem, SourceLocation
-from jhe_sync.spec.located import (
-    MappingNode,
-    Node,
-    ScalarNode,
-    ScalarValue,
-    SequenceNode,
-    join_path,
-)
+from jhe_sync.spec.locator import Problems
 from jhe_sync.spec.suggest import closest
+from jhe_sync.spec.values import ScalarValue, Typed, Value, Where, join_path
 
 VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -47,6 +40,8 @@ class Variable:
     source: str
     items: tuple[Variable, ...] | None = None
     """Set for a list variable, which only a ``for_each`` value may use."""
+    where: Where | None = None
+    """Where it was set, when that is a file."""
 
     @classmethod
     def from_text(cls, text: str, source: str) -> Variable:
@@ -54,14 +49,18 @@ class Variable:
         return cls(text, text, source)
 
     @classmethod
-    def from_node(cls, node: ScalarNode | SequenceNode, source: str) -> Variable:
+    def from_value(cls, value: str | Typed | list[Value], source: str, where: Where) -> Variable:
         """A variable written in YAML: a scalar, or a list of scalars."""
-        if isinstance(node, ScalarNode):
-            return cls(node.value, node.text, source)
+        if isinstance(value, str):
+            return cls(value, value, source, where=where)
+        if isinstance(value, Typed):
+            return cls(value.value, value.text, source, where=where)
         items = tuple(
-            cls.from_node(item, source) for item in node.items if isinstance(item, ScalarNode)
+            cls.from_value(item, source, where / index)
+            for index, item in enumerate(value)
+            if isinstance(item, str | Typed)
         )
-        return cls(None, "", source, items)
+        return cls(None, "", source, items, where)
 
 
 @dataclass(slots=True)
@@ -81,124 +80,164 @@ class Scope:
         return Scope({**self.variables, **more}, self.environ, self.env_used)
 
 
-def substitute_tree(node: Node, scope: Scope, path: str, problems: list[Problem]) -> Node:
-    """The node with every scalar substituted; problems are appended, never raised."""
-    if not node.has_references:
-        return node
-    if isinstance(node, ScalarNode):
-        return substitute_scalar(node, scope, path, problems)
-    if isinstance(node, SequenceNode):
-        items = tuple(
-            substitute_tree(item, scope, join_path(path, index), problems)
-            for index, item in enumerate(node.items)
-        )
+def substitute(value: Value, scope: Scope, where: Where, path: str, problems: Problems) -> object:
+    """The value as plain data (a typed scalar as its value) with every reference
+    replaced; problems are added, never raised. Unchanged lists and mappings are
+    returned as they are, not copied."""
+    kind = type(value)
+    if kind is str:
+        if "${" not in value:  # type: ignore[operator]
+            return value
+        return _substitute_text(value, scope, where, path, problems)  # type: ignore[arg-type]
+    if kind is Typed:
+        return value.value  # type: ignore[union-attr]
+    if kind is list:
+        items: list[Value] = value  # type: ignore[assignment]
+        result: list[object] | None = None
+        for index, item in enumerate(items):
+            item_kind = type(item)
+            if item_kind is str and "${" not in item:  # type: ignore[operator]
+                continue
+            new = (
+                item.value  # type: ignore[union-attr]
+                if item_kind is Typed
+                else substitute(item, scope, where / index, join_path(path, index), problems)
+            )
+            if new is not item:
+                if result is None:
+                    result = list(items)
+                result[index] = new
+        return items if result is None else result
+    entries: dict[str, Value] = value  # type: ignore[assignment]
+    changed: dict[str, object] | None = None
+    for key, item in entries.items():
+        if isinstance(item, str) and "${" not in item:
+            continue
+        new = substitute(item, scope, where / key, join_path(path, key), problems)
+        if new is not item:
+            if changed is None:
+                changed = dict(entries)
+            changed[key] = new
+    return entries if changed is None else changed
+
+
+def substitute_variable(
+    value: str | Typed, scope: Scope, where: Where, path: str, problems: Problems, source: str
+) -> Variable | None:
+    """A scalar, references replaced, as a variable (a ``for_each`` value); None when a
+    reference in it could not be replaced (the problem is added)."""
+    if isinstance(value, Typed):
+        return Variable(value.value, value.text, source, where=where)
+    if "${" not in value:
+        return Variable(value, value, source, where=where)
+    before = len(problems)
+    is_whole, variable = _whole_reference(value, scope, where, path, problems)
+    if is_whole:
         return (
-            node
-            if all(a is b for a, b in zip(items, node.items, strict=True))
-            else SequenceNode(items, node.location)
+            None
+            if variable is None
+            else Variable(variable.value, variable.text, source, where=where)
         )
-    entries = {
-        key: substitute_tree(value, scope, join_path(path, key), problems)
-        for key, value in node.entries.items()
-    }
-    if all(entries[key] is value for key, value in node.entries.items()):
-        return node
-    return MappingNode(entries, node.location, node.key_locations)
+    text = _substitute_text(value, scope, where, path, problems)
+    if len(problems) > before or not isinstance(text, str):
+        return None
+    return Variable(text, text, source, where=where)
 
 
-def substitute_scalar(
-    node: ScalarNode, scope: Scope, path: str, problems: list[Problem]
-) -> ScalarNode:
-    """One scalar with its references replaced (unchanged when it has none)."""
-    if not node.has_references:
-        return node
-    whole = _REFERENCE.fullmatch(node.text)
-    if whole and whole.group(1) is not None:
-        variable = _lookup(whole.group(1), node, 0, scope, path, problems)
-        if variable is None:
-            return node
-        if variable.items is not None:
-            problems.append(_list_in_text(whole.group(1), node, 0, path))
-            return node
-        return ScalarNode(variable.value, node.location, variable.text)
+def _whole_reference(
+    text: str, scope: Scope, where: Where, path: str, problems: Problems
+) -> tuple[bool, Variable | None]:
+    """Whether ``text`` is exactly one reference, and then its (scalar) variable: None
+    when it cannot be used there (the problem is added)."""
+    whole = _REFERENCE.fullmatch(text)
+    if whole is None or whole.group(1) is None:
+        return False, None
+    variable = _lookup(whole.group(1), where.at_offset(0), scope, path, problems)
+    if variable is not None and variable.items is not None:
+        problems.add(_list_in_text(whole.group(1)), where.at_offset(0), path)
+        return True, None
+    return True, variable
+
+
+def _substitute_text(
+    text: str, scope: Scope, where: Where, path: str, problems: Problems
+) -> object:
+    is_whole, variable = _whole_reference(text, scope, where, path, problems)
+    if is_whole:
+        return text if variable is None else variable.value
     found_problem = False
     pieces: list[str] = []
     last = 0
-    for match in _REFERENCE.finditer(node.text):
-        pieces.append(node.text[last : match.start()])
+    for match in _REFERENCE.finditer(text):
+        pieces.append(text[last : match.start()])
         last = match.end()
         if match.group() == "$${":
             pieces.append("${")
             continue
-        variable = _lookup(match.group(1), node, match.start(), scope, path, problems)
+        at = where.at_offset(match.start())
+        variable = _lookup(match.group(1), at, scope, path, problems)
         if variable is None:
             found_problem = True
         elif variable.items is not None:
-            problems.append(_list_in_text(match.group(1), node, match.start(), path))
+            problems.add(_list_in_text(match.group(1)), at, path)
             found_problem = True
         else:
             pieces.append(variable.text)
     if found_problem:
-        return node
-    pieces.append(node.text[last:])
-    text = "".join(pieces)
-    return ScalarNode(text, node.location, text)
+        return text
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 def lookup_list(
-    node: ScalarNode, scope: Scope, path: str, problems: list[Problem]
+    text: str, scope: Scope, where: Where, path: str, problems: Problems
 ) -> Variable | None:
-    """The variable a whole-value reference (``${sites}``) names, list or not."""
-    whole = _REFERENCE.fullmatch(node.text) if isinstance(node.value, str) else None
+    """The variable a whole-value reference (``${sites}``) names, list or not; None
+    when the text is not one reference or names nothing (then the problem is added)."""
+    whole = _REFERENCE.fullmatch(text)
     if whole is None or whole.group(1) is None:
         return None
-    return _lookup(whole.group(1), node, 0, scope, path, problems)
+    return _lookup(whole.group(1), where.at_offset(0), scope, path, problems)
 
 
 def _lookup(
     reference: str | None,
-    node: ScalarNode,
-    offset: int,
+    where: Where,
     scope: Scope,
     path: str,
-    problems: list[Problem],
+    problems: Problems,
 ) -> Variable | None:
-    location = _location_in(node, offset)
     if reference is None:
-        problems.append(
-            Problem(
-                "'${' is not closed: write ${name} or ${env:NAME}, or $${ for a literal '${'",
-                location,
-                path,
-            )
+        problems.add(
+            "'${' is not closed: write ${name} or ${env:NAME}, or $${ for a literal '${'",
+            where,
+            path,
         )
         return None
     if reference.startswith(_ENV_PREFIX):
         name = reference[len(_ENV_PREFIX) :]
         if not VARIABLE_NAME.fullmatch(name):
-            problems.append(_not_a_reference(reference, location, path))
+            problems.add(_not_a_reference(reference), where, path)
             return None
         if is_credential_name(name):
-            problems.append(
-                Problem(
-                    f"${{env:{name}}} names a credential: a spec may not read it, since "
-                    "its value would be printed in plans, saved plans and journals",
-                    location,
-                    path,
-                )
+            problems.add(
+                f"${{env:{name}}} names a credential: a spec may not read it, since "
+                "its value would be printed in plans, saved plans and journals",
+                where,
+                path,
             )
             return None
         if name not in scope.environ:
-            problems.append(Problem(f"the environment variable {name} is not set", location, path))
+            problems.add(f"the environment variable {name} is not set", where, path)
             return None
         scope.env_used[name] = scope.environ[name]
         return Variable.from_text(scope.environ[name], f"environment variable {name}")
     if not VARIABLE_NAME.fullmatch(reference):
-        problems.append(_not_a_reference(reference, location, path))
+        problems.add(_not_a_reference(reference), where, path)
         return None
     variable = scope.variables.get(reference)
     if variable is None:
-        problems.append(Problem(_undefined(reference, scope), location, path))
+        problems.add(_undefined(reference, scope), where, path)
     return variable
 
 
@@ -224,24 +263,12 @@ def _undefined(name: str, scope: Scope) -> str:
     return f"{message}: no variables are defined here (set them with vars:, for_each, --var or --var-file)"
 
 
-def _not_a_reference(reference: str, location: SourceLocation, path: str) -> Problem:
-    return Problem(
+def _not_a_reference(reference: str) -> str:
+    return (
         f"'${{{reference}}}' is not a variable reference: write ${{name}} or ${{env:NAME}} "
-        "(substitution is text only, without expressions or spaces)",
-        location,
-        path,
+        "(substitution is text only, without expressions or spaces)"
     )
 
 
-def _list_in_text(name: str, node: ScalarNode, offset: int, path: str) -> Problem:
-    return Problem(
-        f"the variable {name!r} is a list; a list variable can only be a whole for_each value",
-        _location_in(node, offset),
-        path,
-    )
-
-
-def _location_in(node: ScalarNode, offset: int) -> SourceLocation:
-    if node.text_column is None:
-        return node.location
-    return SourceLocation(node.location.file, node.location.line, node.text_column + offset)
+def _list_in_text(name: str) -> str:
+    return f"the variable {name!r} is a list; a list variable can only be a whole for_each value"

@@ -6,6 +6,10 @@ hide: language and custom tags, duplicate mapping keys (PyYAML keeps the last on
 silently), merge keys, alias bombs, recursive aliases, very deep nesting, oversized or
 non-UTF-8 files, and tabs used as indentation. Every refusal is a ``Problem`` with a
 location; nothing here raises anything but ``SpecError``.
+
+This is the loader for places: ``plainload`` reads files without locations and comes
+here for a file it does not accept as it is, and the ``locator`` comes here for the
+line and column of a problem. Both loaders read scalars alike (``resolve_scalar``).
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ import yaml
 from yaml.constructor import SafeConstructor
 
 from jhe_sync.errors import Problem, SourceLocation, SpecError
-from jhe_sync.spec.located import MappingNode, Node, ScalarNode, ScalarValue, SequenceNode
+from jhe_sync.spec.located import MappingNode, Node, ScalarNode, SequenceNode
+from jhe_sync.spec.values import ScalarValue
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 """Spec and variable files larger than this are refused before parsing."""
@@ -32,8 +37,12 @@ MAX_ALIAS_EXPANSION = 100_000
 """Values that aliases may add in one file, counted as expanded. Stops alias bombs
 ("billion laughs") before any expansion is built."""
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's parser when PyYAML has it, else PyYAML's own."""
 _RESOLVER = yaml.resolver.Resolver()
+MAY_NOT_BE_TEXT = frozenset(first for first in _RESOLVER.yaml_implicit_resolvers if first)
+"""First characters of the plain scalars YAML may read as something other than text
+(a number, true/false, null...): every other plain scalar, except the empty one, is text."""
 _CONSTRUCTOR = SafeConstructor()
 _STANDARD = "tag:yaml.org,2002:"
 _MERGE = _STANDARD + "merge"
@@ -111,7 +120,7 @@ def parse_yaml(text: str, file: str) -> Node | None:
         )
     builder = _Builder(file, text)
     try:
-        for event in yaml.parse(text, Loader=_Loader):
+        for event in yaml.parse(text, Loader=YAML_LOADER):
             builder.feed(event)
     except yaml.MarkedYAMLError as error:
         raise SpecError([_syntax_problem(error, text, file)]) from None
@@ -282,8 +291,7 @@ class _Builder:
         text = event.value
         value: ScalarValue
         if tag in (None, "!"):
-            resolve = _implicit if len(text) < 64 else _implicit.__wrapped__
-            tag, value = resolve(text, event.implicit)
+            tag, value = resolve_scalar(text, event.implicit)
             if tag == _MERGE:
                 node = ScalarNode(text, location, text)
                 self._merge_keys.add(id(node))
@@ -360,12 +368,16 @@ class _Builder:
         )
 
 
+def resolve_scalar(text: str, implicit: tuple[bool, bool]) -> tuple[str, ScalarValue]:
+    """The tag and value YAML gives an untagged scalar (plain: by its form; quoted: text)."""
+    if len(text) < 64:
+        return _implicit(text, implicit)
+    return _implicit.__wrapped__(text, implicit)
+
+
 @functools.lru_cache(maxsize=4096)
 def _implicit(text: str, implicit: tuple[bool, bool]) -> tuple[str, ScalarValue]:
-    """The tag and value YAML gives an untagged scalar (plain: by its form; quoted: text).
-
-    Cached: keys and common values repeat in every entry, and resolving is a regex walk.
-    """
+    # Cached: keys and common values repeat in every entry, and resolving is a regex walk.
     tag = str(_RESOLVER.resolve(yaml.ScalarNode, text, implicit))
     if tag == _MERGE:
         return tag, text

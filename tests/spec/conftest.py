@@ -1,12 +1,15 @@
-"""Helpers for the spec tests: load specs given as text, and read their problems."""
+"""Helpers for the spec tests: load specs given as text, read their problems, and run
+the command line in process (``jhe``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from jhe_sync.cli import main
 from jhe_sync.errors import Problem, SpecError
 from jhe_sync.spec import Desired, SpecSource, load_desired
 
@@ -41,3 +44,28 @@ def problems_of(load_text: LoadText) -> ProblemsOf:
         return raised.value.problems
 
     return problems
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+Jhe = Callable[..., Run]
+
+
+@pytest.fixture
+def jhe(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Jhe:
+    """Run ``jhe-sync ARGS`` in process, as the console script does."""
+    for name in ("JHE_URL", "JHE_TOKEN", "JHE_CLIENT_ID", "JHE_CLIENT_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+
+    def run(*args: object) -> Run:
+        with pytest.raises(SystemExit) as exited:
+            main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return Run(int(exited.value.code or 0), captured.out, captured.err)
+
+    return run

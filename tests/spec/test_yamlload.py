@@ -1,14 +1,23 @@
-"""The YAML loader: every value located, and only safe, plain YAML accepted."""
+"""The YAML loaders: only safe, plain YAML accepted, every refusal located.
+
+The strict loader (``yamlload``) locates every value; the plain one (``plainload``),
+which validation uses, reads values without places and leaves whatever is unusual to
+the strict one: both refuse the same files with the same located problems.
+"""
 
 from __future__ import annotations
 
 import codecs
+from typing import Any
 
 import pytest
 
 from jhe_sync.errors import SourceLocation, SpecError
 from jhe_sync.spec.located import MappingNode, ScalarNode, SequenceNode
+from jhe_sync.spec.plainload import load_plain
 from jhe_sync.spec.yamlload import MAX_FILE_BYTES, load_yaml_bytes, parse_yaml
+
+LOADERS = {"strict": load_yaml_bytes, "plain": load_plain}
 
 BOMB = "\n".join(
     [
@@ -72,12 +81,13 @@ REFUSED = {
 }
 
 
+@pytest.mark.parametrize("loader", LOADERS.values(), ids=LOADERS.keys())
 @pytest.mark.parametrize(("data", "at", "says"), REFUSED.values(), ids=REFUSED.keys())
 def test_unsafe_or_ambiguous_yaml_is_refused_with_its_place(
-    data: bytes, at: tuple[int, int], says: str
+    data: bytes, at: tuple[int, int], says: str, loader: Any
 ) -> None:
     with pytest.raises(SpecError) as raised:
-        load_yaml_bytes(data, "f.yaml")
+        loader(data, "f.yaml")
     (problem,) = raised.value.problems
     assert problem.location == SourceLocation("f.yaml", *at), str(problem)
     assert says in problem.message
