@@ -17,6 +17,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from types import MappingProxyType
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -143,22 +144,39 @@ class Live:
             if not isinstance(value, MappingProxyType):
                 object.__setattr__(self, name, MappingProxyType(value))
 
-    def study_fingerprint(self, study_id: int) -> str:
-        """A digest of everything read about one study; a saved plan records it."""
+    def study_record(self, study_id: int) -> dict[str, Any]:
+        """What was read of one study, as JSON: its fields, and its link sets as sorted
+        ids (None where a set was not read). Patients appear as ids only. A saved plan
+        keeps it, so that a stale plan can say what changed; its digest is the study's
+        fingerprint."""
         study = self.studies.get(study_id)
-        links = self.links.get(study_id)
-        payload = {
+        return {
             "study": asdict(study) if study else None,
-            "links": _links_dict(links),
+            "links": _links_dict(self.links.get(study_id)),
         }
-        return _digest(payload)
+
+    def organization_record(self, organization_id: int) -> list[list[Any]]:
+        """The studies listed in one organization, as ``[id, name]`` pairs by id."""
+        return [
+            [s.id, s.name]
+            for s in sorted(self.studies.values(), key=lambda s: (s.id, s.name))
+            if s.organization_id == organization_id
+        ]
+
+    def study_fingerprint(self, study_id: int) -> str:
+        """A digest of everything read about one study (``study_record``)."""
+        return record_digest(self.study_record(study_id))
 
     def organization_fingerprint(self, organization_id: int) -> str:
         """A digest of the set of studies (ids and names) listed in one organization."""
-        listed = sorted(
-            (s.id, s.name) for s in self.studies.values() if s.organization_id == organization_id
-        )
-        return _digest(listed)
+        return record_digest(self.organization_record(organization_id))
+
+
+def record_digest(record: object) -> str:
+    """The fingerprint of a record (``Live.study_record`` and the like): a short sha256
+    of its canonical JSON. A saved plan holds both; they must agree."""
+    text = json.dumps(record, sort_keys=True, separators=(",", ":"), default=sorted)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 _MAPPINGS = tuple(f.name for f in fields(Live) if f.name not in ("caller", "read_organization_ids"))
@@ -171,8 +189,3 @@ def _links_dict(links: StudyLinks | None) -> dict[str, list[int] | None] | None:
     # once per study on every plan.
     values = ((f.name, getattr(links, f.name)) for f in fields(links))
     return {name: (sorted(value) if value is not None else None) for name, value in values}
-
-
-def _digest(payload: object) -> str:
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=sorted)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -1,54 +1,111 @@
 """Is a saved plan still current? Re-read every object it fingerprinted and compare.
 
-A saved plan records ``study:ID`` and ``organization:ID`` digests of what it read
-(``Live.study_fingerprint`` / ``Live.organization_fingerprint``). The digest of a
-study covers the link sets that were read for it, and the plan does not say which:
-this module reads the study and, if its fields alone do not explain the digest, all
-four link sets, then tries each subset (sixteen digests, no further request). A digest
-covers ``None`` for a set that was not read, so only the same subset with the same
-values can match: the check is exact.
+A saved plan keeps, for each object it depends on, the record of what it read
+(``Plan.read``: a study's fields and the link sets it read, an organization's list of
+studies) and that record's digest (``Plan.fingerprints``). This module reads each
+object again, exactly as far as its record goes (a link set the plan did not read is
+not read now, and a change to it does not make the plan stale), rebuilds the record
+and compares digests: the check is exact. For each object that changed, the error
+says what changed (``stale.explain_study``): which field, before and after, which ids
+came or went.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import partial
+from typing import Any
 
+from jhe_sync.apply.stale import explain_organization, explain_study
 from jhe_sync.errors import StalePlanError
 from jhe_sync.exchange.client import Exchange
 from jhe_sync.exchange.concurrency import gather
 from jhe_sync.exchange.read import read_organization_studies, read_study_fields
-from jhe_sync.live import NO_CALLER, Live, StudyLinks
+from jhe_sync.live import NO_CALLER, Live, StudyLinks, record_digest
 from jhe_sync.plan.plan import Plan
 from jhe_sync.resources import LINKS
 from jhe_sync.snapshot.links import read_link_sets
 
+Reread = Callable[[Exchange, int, Any], Any]
+"""Read one object again as far as its record (the plan's) goes: its record now."""
+Explain = Callable[[int, Any, Any], list[str]]
+"""What changed between the record then and now, one line per difference."""
+
 
 def check_fresh(exchange: Exchange, plan: Plan, parallelism: int = 8) -> None:
-    """Raise ``StalePlanError`` naming every object that changed since ``plan`` was made.
+    """Raise ``StalePlanError`` naming every object that changed since ``plan`` was made,
+    and what changed in each.
 
     A plan whose changes touch an object it holds no fingerprint of is refused too: it
-    could not have been checked, whatever produced the file."""
+    could not have been checked, whatever produced the file; so is one that holds no
+    record of what it read for a fingerprint (only a plan built in memory can)."""
     unchecked = sorted(_uncovered(plan), key=_order)
     if unchecked:
         raise StalePlanError(
             f"the plan changes {_names(unchecked)} without a fingerprint of it, so it cannot "
             "be checked for staleness; plan again with this version of jhe-sync"
         )
-    checks: dict[str, Callable[[], bool]] = {}
+    checks: dict[str, Callable[[], list[str]]] = {}
     for key, digest in plan.fingerprints.items():
-        kind, _, raw_id = key.partition(":")
-        if not raw_id.isdigit() or kind not in ("study", "organization"):
+        family, _, raw_id = key.partition(":")
+        if not raw_id.isdigit() or family not in FAMILIES:
             raise StalePlanError(f"the plan records an unknown object {key!r}; plan again")
-        check = _study_is_unchanged if kind == "study" else _organization_is_unchanged
-        checks[key] = partial(check, exchange, int(raw_id), digest)
-    fresh = gather(parallelism, checks)
-    changed = sorted((key for key, ok in fresh.items() if not ok), key=_order)
+        if key not in plan.read:
+            raise StalePlanError(
+                f"the plan holds no record of what it read of {key}, so it cannot be checked "
+                "for staleness; plan again with --out"
+            )
+        checks[key] = partial(_changes, exchange, key, int(raw_id), digest, plan.read[key])
+    found = gather(parallelism, checks)
+    changed = sorted((key for key, lines in found.items() if lines), key=_order)
     if changed:
-        raise StalePlanError(
-            f"the plan is stale: {_names(changed)} changed since it was planned; plan again"
-        )
+        head = f"the plan is stale: {_names(changed)} changed since it was planned; plan again"
+        details = [f"  {line}" for key in changed for line in found[key]]
+        raise StalePlanError("\n".join([head, *details]))
+
+
+def _changes(exchange: Exchange, key: str, object_id: int, digest: str, then: Any) -> list[str]:
+    """What changed in one object (empty: unchanged)."""
+    reread, explain = FAMILIES[key.partition(":")[0]]
+    now = reread(exchange, object_id, then)
+    if record_digest(now) == digest:
+        return []
+    # A record the digest does not explain was written by hand; say only that it changed.
+    lines = explain(object_id, then if record_digest(then) == digest else None, now)
+    return lines or [f"{key} changed"]
+
+
+def _study_now(exchange: Exchange, study_id: int, then: Mapping[str, Any] | None) -> Any:
+    """The study's record now: its fields, and the link sets its record says were read."""
+    study = read_study_fields(exchange, study_id)
+    live = Live(caller=NO_CALLER, studies={study_id: study} if study else {})
+    links_then = (then or {}).get("links")
+    if study is None or links_then is None:
+        return live.study_record(study_id)
+    wanted = [link for link in LINKS if links_then.get(link.live_field) is not None]
+    if not wanted:
+        return replace(live, links={study_id: StudyLinks()}).study_record(study_id)
+    # The checks already run concurrently, so each reads its own sets one after another;
+    # enrollments come nested in the other answers when the plan read any of those.
+    sets = read_link_sets(
+        exchange, {study_id: wanted}, parallelism=1, enrolled_ids_only=(study_id,)
+    )
+    return sets.added_to(live).study_record(study_id)
+
+
+def _organization_now(exchange: Exchange, organization_id: int, then: Any) -> Any:
+    listed = read_organization_studies(exchange, organization_id)
+    return Live(caller=NO_CALLER, studies={s.id: s for s in listed}).organization_record(
+        organization_id
+    )
+
+
+FAMILIES: dict[str, tuple[Reread, Explain]] = {
+    "study": (_study_now, explain_study),
+    "organization": (_organization_now, explain_organization),
+}
+"""Each kind of fingerprinted object: how to read it again, how to say what changed."""
 
 
 def _uncovered(plan: Plan) -> set[str]:
@@ -58,39 +115,9 @@ def _uncovered(plan: Plan) -> set[str]:
     return needed - plan.fingerprints.keys()
 
 
-def _study_is_unchanged(exchange: Exchange, study_id: int, digest: str) -> bool:
-    study = read_study_fields(exchange, study_id)
-    live = Live(caller=NO_CALLER, studies={study_id: study} if study else {})
-    if live.study_fingerprint(study_id) == digest:
-        return True
-    if study is None:
-        return False
-    # The fingerprint of a study with no link read holds StudyLinks() rather than None.
-    if replace(live, links={study_id: StudyLinks()}).study_fingerprint(study_id) == digest:
-        return True
-    # The checks already run concurrently, so each reads its own sets one after another.
-    everything = read_link_sets(exchange, {study_id: LINKS}, parallelism=1).links[study_id]
-    for mask in range(1, 1 << len(LINKS)):
-        chosen = {
-            link.live_field: getattr(everything, link.live_field)
-            for bit, link in enumerate(LINKS)
-            if mask & (1 << bit)
-        }
-        links = {study_id: replace(StudyLinks(), **chosen)}
-        if replace(live, links=links).study_fingerprint(study_id) == digest:
-            return True
-    return False
-
-
-def _organization_is_unchanged(exchange: Exchange, organization_id: int, digest: str) -> bool:
-    listed = read_organization_studies(exchange, organization_id)
-    live = Live(caller=NO_CALLER, studies={s.id: s for s in listed})
-    return live.organization_fingerprint(organization_id) == digest
-
-
 def _order(key: str) -> tuple[int, int]:
     kind, _, raw_id = key.partition(":")
-    return (0 if kind == "study" else 1, int(raw_id))
+    return (0 if kind == "study" else 1, int(raw_id) if raw_id.isdigit() else 0)
 
 
 def _names(keys: list[str]) -> str:
@@ -102,4 +129,6 @@ def _names(keys: list[str]) -> str:
     if organizations:
         noun = "organization " if len(organizations) == 1 else "organizations "
         parts.append(noun + ", ".join(organizations))
+    others = [key for key in keys if not key.startswith(("study:", "organization:"))]
+    parts += others
     return " and ".join(parts)

@@ -14,8 +14,9 @@ format says an omitted ``icon_url`` means no icon.)
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
-from jhe_sync.live import Live, Study
+from jhe_sync.live import Live, Study, record_digest
 from jhe_sync.plan.change import Change, FieldChange, PatientTarget, UnmanagedStudy
 from jhe_sync.plan.plan import Plan
 from jhe_sync.plan.resolve import Ref, Resolved, ResolvedStudy, live_link_set
@@ -69,11 +70,14 @@ def diff(resolved: Resolved, live: Live) -> Plan:
         else:
             unmanaged.append(UnmanagedStudy(other.id, other.name, other.organization_id))
 
-    fingerprints = {f"study:{i}": live.study_fingerprint(i) for i in sorted(matched | set(pruned))}
-    fingerprints |= {
-        f"organization:{o}": live.organization_fingerprint(o)
+    read: dict[str, Any] = {
+        f"study:{i}": live.study_record(i) for i in sorted(matched | set(pruned))
+    }
+    read |= {
+        f"organization:{o}": live.organization_record(o)
         for o in sorted(resolved.managed_organization_ids & live.read_organization_ids)
     }
+    fingerprints = {key: record_digest(record) for key, record in read.items()}
     shown = {c.organization_id for c in changes if c.organization_id is not None}
     shown |= {u.organization_id for u in unmanaged}
     return Plan(
@@ -82,6 +86,7 @@ def diff(resolved: Resolved, live: Live) -> Plan:
         managed_objects=managed_objects,
         spec_digest=resolved.spec_digest,
         fingerprints=fingerprints,
+        read=read,
         organization_names={
             org_id: live.organizations[org_id].name
             for org_id in sorted(shown)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from jhe_sync.live import Live
+from jhe_sync.live import Live, record_digest
 from jhe_sync.plan.change import Change, Impact, PatientTarget
 from jhe_sync.plan.plan import Plan
 from jhe_sync.plan.resolve import live_link_set
@@ -58,14 +58,19 @@ def with_impact(plan: Plan, live: Live) -> Plan:
     no longer holds is then stale.
     """
     counted = {f"study:{c.study_id}" for c in plan.changes if c.kind in IMPACT_KINDS}
-    fingerprints = {
-        key: live.study_fingerprint(int(key.removeprefix("study:"))) if key in counted else value
-        for key, value in plan.fingerprints.items()
+    recounted = {
+        key: live.study_record(int(key.removeprefix("study:")))
+        for key in plan.fingerprints
+        if key in counted
     }
     return replace(
         plan,
         changes=tuple(change_with_impact(change, live) for change in plan.changes),
-        fingerprints=fingerprints,
+        fingerprints={
+            **plan.fingerprints,
+            **{key: record_digest(record) for key, record in recounted.items()},
+        },
+        read={**plan.read, **recounted},
     )
 
 

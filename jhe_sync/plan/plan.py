@@ -108,6 +108,9 @@ class Plan:
     spec_digest: str = ""
     fingerprints: dict[str, str] = field(default_factory=dict)
     """What the plan read, for staleness checks: ``study:ID`` and ``organization:ID`` digests."""
+    read: dict[str, Any] = field(default_factory=dict)
+    """The record each fingerprint is the digest of (``Live.study_record`` and the like):
+    what a stale plan's error compares with what the exchange holds now."""
     organization_names: dict[int, str] = field(default_factory=dict)
     """Names of the organizations the changes and unmanaged studies are in, for display."""
     targets: tuple[str, ...] = ()
@@ -232,6 +235,7 @@ class Plan:
             "managed_objects": self.managed_objects,
             "spec_digest": self.spec_digest,
             "fingerprints": dict(sorted(self.fingerprints.items())),
+            "read": dict(sorted(self.read.items())),
             "organization_names": {str(k): v for k, v in sorted(self.organization_names.items())},
         }
 
@@ -245,6 +249,7 @@ class Plan:
             managed_objects=self.managed_objects,
             spec_digest=self.spec_digest,
             fingerprints=self.fingerprints,
+            read=self.read,
             organization_names=self.organization_names,
             targets=tuple(sorted(wanted)),
         )

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import IO, Any, TypeVar
 
 from jhe_sync.errors import PlanFileError, TamperedPlanError
+from jhe_sync.live import record_digest
 from jhe_sync.plan.change import (
     Cascade,
     CascadedStudy,
@@ -73,6 +74,7 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
         managed_objects=_get(data, "managed_objects", int, "plan"),
         spec_digest=_get(data, "spec_digest", str, "plan"),
         fingerprints=dict(fingerprints),
+        read=_read(data, fingerprints),
         organization_names=_organization_names(data),
         targets=_targets(data),
     )
@@ -85,6 +87,23 @@ def _targets(data: Mapping[str, Any]) -> tuple[str, ...]:
     if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets):
         raise PlanFileError("plan: targets must be a list of study keys")
     return tuple(targets)
+
+
+def _read(data: Mapping[str, Any], fingerprints: Mapping[str, str]) -> dict[str, Any]:
+    """The records the fingerprints are digests of: one per fingerprint, each matching it
+    (the staleness check compares them with what the exchange holds, so they must be
+    what the fingerprints say was read)."""
+    read = _get(data, "read", dict, "plan")
+    if read.keys() != fingerprints.keys():
+        raise PlanFileError("plan: 'read' must hold one record for each fingerprint")
+    wrong = sorted(
+        key for key, record in read.items() if record_digest(record) != fingerprints[key]
+    )
+    if wrong:
+        raise PlanFileError(
+            f"plan: the record of {wrong[0]} in 'read' does not match its fingerprint"
+        )
+    return dict(read)
 
 
 def _organization_names(data: Mapping[str, Any]) -> dict[int, str]:

@@ -45,9 +45,9 @@ def test_a_study_changed_since_the_plan_is_stale(exchange: Exchange) -> None:
     exchange.write("PATCH", "/api/v1/studies/30002", {"description": "Changed by someone"})
     with pytest.raises(StalePlanError) as raised:
         check_fresh(exchange, plan)
-    assert (
-        str(raised.value)
-        == "the plan is stale: study 30002 changed since it was planned; plan again"
+    assert str(raised.value) == (
+        "the plan is stale: study 30002 changed since it was planned; plan again\n"
+        '  study 30002: description "Blood Pressure" -> "Changed by someone"'
     )
 
 
