@@ -27,9 +27,10 @@ from jhe_sync.spec.expand import expand
 from jhe_sync.spec.locator import Locator, Problems
 from jhe_sync.spec.models import Desired, OrganizationSettings, StudySpec
 from jhe_sync.spec.plainload import PlainFile, load_plain
+from jhe_sync.spec.suggest import closest
 from jhe_sync.spec.validate import validate_organization, validate_study
 from jhe_sync.spec.values import Where, kind_of
-from jhe_sync.spec.variables import VARIABLE_NAME, Variable, not_a_variable_name
+from jhe_sync.spec.variables import VARIABLE_NAME, Variable, not_a_variable_name, referenced_names
 from jhe_sync.spec.yamlload import MAX_FILE_BYTES, file_too_large
 
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -69,12 +70,27 @@ def load_desired(
     var_sources = [source for path in var_files for source in _read(path, found, set())]
     problems = Problems(Locator())
     problems.extend(found)
+    from_files = [(source, _var_file(source, problems)) for source in var_sources]
+    from_flags = _cli_variables(variables or {}, problems)
     overrides: dict[str, Variable] = {}
-    for source in var_sources:
-        overrides.update(_var_file(source, problems))
-    overrides.update(_cli_variables(variables or {}, problems))
+    for _, file_variables in from_files:
+        overrides.update(file_variables)
+    overrides.update(from_flags)
 
-    documents = [_document(source, problems) for source in sources]
+    references: list[str] = []
+    documents = [_document(source, problems, references) for source in sources]
+    if all(documents):  # a file that could not be read may be the one using a variable
+        used = referenced_names(references)
+        declared = {name for document in documents if document for name in document.variables}
+        for source, file_variables in from_files:
+            for name in file_variables.keys() - used:
+                problems.add(
+                    _unused(name, used | declared, ""),
+                    Where(source.name, (name,)).key_of(),
+                    name,
+                )
+        for name in from_flags.keys() - used:
+            problems.add(_unused(name, used | declared, f"--var {name}=...: "))
     expansion = expand(
         [d for d in documents if d is not None],
         overrides,
@@ -131,11 +147,22 @@ def _read_plain(source: SpecSource, problems: Problems) -> PlainFile | None:
     return read
 
 
-def _document(source: SpecSource, problems: Problems) -> SpecDocument | None:
+def _document(source: SpecSource, problems: Problems, references: list[str]) -> SpecDocument | None:
     read = _read_plain(source, problems)
     if read is None:
         return None
+    references += read.references
     return read_document(read.root, source.name, problems)
+
+
+def _unused(name: str, known: set[str], given: str) -> str:
+    """Why a variable given for the command is refused: no spec file reads it, so it
+    would change nothing (a typo that would let the wrong text through)."""
+    message = f"{given}no spec file uses ${{{name}}}"
+    close = closest(name, known)
+    if close is not None:
+        return f"{message}; did you mean ${{{close}}}?"
+    return f"{message}; remove it, or give the spec files that use it"
 
 
 def _var_file(source: SpecSource, problems: Problems) -> dict[str, Variable]:

@@ -10,7 +10,7 @@ The result is never scanned again, so a value cannot smuggle in another referenc
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from jhe_sync.spec.locator import Problems
@@ -187,6 +187,17 @@ def _substitute_text(
         return text
     pieces.append(text[last:])
     return "".join(pieces)
+
+
+def referenced_names(texts: Iterable[str]) -> set[str]:
+    """The variables that ``${name}`` references in these texts name (not ``env:``)."""
+    names = set()
+    for text in texts:
+        for match in _REFERENCE.finditer(text):
+            reference = match.group(1)
+            if reference and not reference.startswith(_ENV_PREFIX):
+                names.add(reference.strip())
+    return names
 
 
 def lookup_list(

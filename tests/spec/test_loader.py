@@ -87,7 +87,8 @@ def test_a_variable_file_is_a_mapping_of_names_to_values(tmp_path: Path) -> None
 
 def test_a_variable_file_value_must_be_text_or_a_list(tmp_path: Path) -> None:
     write(tmp_path, {"bad.vars.yaml": "ok: 1\nsite: {name: x}\n"})
-    (problem,) = problems([SpecSource.from_text(ONE)], var_files=[tmp_path / "bad.vars.yaml"])
+    spec = ONE.replace("name: One", "name: 'One ${ok}'")
+    (problem,) = problems([SpecSource.from_text(spec)], var_files=[tmp_path / "bad.vars.yaml"])
     assert problem.location == SourceLocation(str(tmp_path / "bad.vars.yaml"), 2, 7)
     assert problem.path == "site"
 
@@ -102,6 +103,12 @@ def test_the_digest_changes_with_the_files_and_the_variables(tmp_path: Path) -> 
     digest = load_desired([spec]).digest
     assert len(digest) == 64
     assert load_desired([spec]).digest == digest
+    (spec / "c.yaml").write_text(
+        ONE.replace("name: One", "name: 'Three ${x}'").replace(
+            "version: 1", "version: 1\nvars: {x: 0}"
+        )
+    )
+    digest = load_desired([spec]).digest
     assert load_desired([spec], variables={"x": "1"}).digest != digest
     (spec / "b.yaml").write_text(TWO + "# a comment\n")
     assert load_desired([spec]).digest != digest
