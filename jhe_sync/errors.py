@@ -18,11 +18,15 @@ CLI prints after ``Error:``, and its ``exit_code`` is what the process exits wit
         RateLimited                 429 after all retries
         ProtocolError               an answer that is not what the API returns
       TransportError                no answer: connection refused, timeout, dropped
-      StalePlanError                a saved plan no longer matches the exchange
-      TamperedPlanError             a saved plan was edited since it was written
       PlanFileError                 a saved plan file that is not one (or another format version)
       ApplyError                    some changes of an apply failed (a partial apply)
-      SafetyRefusal                 exit 3: a safeguard refused the plan; nothing written
+      Refused                       exit 3: jhe-sync refused to write; nothing was written
+        SafetyRefusal               a safeguard refused the plan (or the caller lacks the role)
+        StalePlanError              a saved plan no longer matches the exchange: plan again
+        TamperedPlanError           a saved plan was edited since it was written (digest or
+                                    signature)
+        UnsignedPlanError           JHE_PLAN_KEY is set and the saved plan is not signed
+        ForeignPlanError            a saved plan made for another exchange
 """
 
 from __future__ import annotations
@@ -207,14 +211,6 @@ class TransportError(JheSyncError):
         self.timed_out = timed_out
 
 
-class StalePlanError(JheSyncError):
-    """A saved plan no longer matches the live exchange."""
-
-
-class TamperedPlanError(JheSyncError):
-    """A saved plan's content does not match its recorded digest."""
-
-
 class PlanFileError(JheSyncError):
     """A saved plan file that cannot be used: not JSON, not a plan, or another format version."""
 
@@ -223,10 +219,32 @@ class ApplyError(JheSyncError):
     """Some changes of an apply failed; the rest are reported as done or skipped."""
 
 
-class SafetyRefusal(JheSyncError):
-    """A safeguard refused the plan. Nothing was written."""
+class Refused(JheSyncError):
+    """jhe-sync refused to write, on purpose, and wrote nothing: a safeguard, or a saved
+    plan it cannot trust to be current, genuine or meant for this exchange. Its own exit
+    code, so that CI tells "refused, plan again or allow it" from "something failed"."""
 
     exit_code = EXIT_REFUSED
+
+
+class StalePlanError(Refused):
+    """A saved plan no longer matches the live exchange."""
+
+
+class TamperedPlanError(Refused):
+    """A saved plan's content does not match its recorded digest, or its signature."""
+
+
+class UnsignedPlanError(Refused):
+    """``JHE_PLAN_KEY`` is set, and the saved plan carries no signature."""
+
+
+class ForeignPlanError(Refused):
+    """A saved plan made for another exchange than the one it is applied to."""
+
+
+class SafetyRefusal(Refused):
+    """A safeguard refused the plan. Nothing was written."""
 
     def __init__(self, reasons: Sequence[str]) -> None:
         self.reasons = tuple(reasons)

@@ -137,6 +137,8 @@ class Live:
     """Consents by patient id, for the patients destructive changes touch."""
     read_organization_ids: frozenset[int] = frozenset()
     """The organizations whose studies were listed (others are simply not known)."""
+    exchange: str = ""
+    """The exchange it was read from (``Exchange.name``: its normalised URL)."""
 
     def __post_init__(self) -> None:
         for name in _MAPPINGS:
@@ -179,7 +181,9 @@ def record_digest(record: object) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-_MAPPINGS = tuple(f.name for f in fields(Live) if f.name not in ("caller", "read_organization_ids"))
+_MAPPINGS = tuple(
+    f.name for f in fields(Live) if f.name not in ("caller", "read_organization_ids", "exchange")
+)
 
 
 def _links_dict(links: StudyLinks | None) -> dict[str, list[int] | None] | None:

@@ -115,6 +115,7 @@ def connect(settings: ConnectionSettings | LocalSettings, **options: Any) -> Exc
             client_id=settings.client_id,
             client_secret=settings.client_secret,
             close_app=True,
+            name=f"local:{settings.local_db.resolve()}",
             **options,
         )
     return Exchange(

@@ -57,7 +57,7 @@ from jhe_sync.plan.change import Refusal
 from jhe_sync.plan.diff import is_unlisted_study_key
 from jhe_sync.plan.plan import Plan, SafetyPolicy
 from jhe_sync.plan.render.formats import Format, RenderOptions, render
-from jhe_sync.plan.serialize import load_plan, save_plan
+from jhe_sync.plan.serialize import SavedPlan, load_saved, plan_key, save_plan
 from jhe_sync.snapshot import read_consents, read_enrollment_sets, read_live
 from jhe_sync.spec import json_schema_text, load_desired
 from jhe_sync.spec.models import Desired
@@ -172,6 +172,7 @@ def plan_command(terminal: Terminal, request: PlanRequest) -> int:
     desired = load(request.spec)
     policy = policy_from(request.safeguards, desired)
     _check_writable(request.out, "--out")
+    key = _plan_key() if request.out else None
     with exchange_from(request.connection) as exchange:
         plan, _ = make_plan(exchange, desired, request.connection.parallelism)
     if request.targets:
@@ -179,7 +180,7 @@ def plan_command(terminal: Terminal, request: PlanRequest) -> int:
     refusals = plan.refusals(policy)
     if request.out:
         with _open_output(request.out, "--out", "w") as stream:
-            save_plan(plan, stream)
+            save_plan(plan, stream, key)
     terminal.echo(
         _rendered(plan, request.output_format, terminal.color, refusals, request.out), nl=False
     )
@@ -223,10 +224,31 @@ def _targeted(plan: Plan, desired: Desired | None, targets: Sequence[str]) -> Pl
 
 
 def show_command(terminal: Terminal, request: ShowRequest) -> int:
+    """Render a saved plan; in text, first where and as whom it was made, and its seal."""
     with open(request.plan_file, encoding="utf-8") as stream:
-        plan = load_plan(stream)
-    terminal.echo(_rendered(plan, request.output_format, terminal.color), nl=False)
+        saved = load_saved(stream, _plan_key())
+    if request.output_format == "text":
+        terminal.echo(_provenance(saved))
+    terminal.echo(_rendered(saved.plan, request.output_format, terminal.color), nl=False)
     return EXIT_OK
+
+
+def _plan_key() -> bytes | None:
+    """The plan signing key, from ``JHE_PLAN_KEY`` only (like the client secret)."""
+    return plan_key(os.environ.get("JHE_PLAN_KEY"))
+
+
+def _provenance(saved: SavedPlan) -> str:
+    plan = saved.plan
+    where = plan.exchange or "an exchange it does not name (saved by an earlier jhe-sync)"
+    who = f" as {plan.planned_as}" if plan.planned_as else ""
+    if not saved.signed:
+        seal = "not signed"
+    elif saved.verified:
+        seal = "signed; the signature matches JHE_PLAN_KEY"
+    else:
+        seal = "signed; the signature was not checked (JHE_PLAN_KEY is not set)"
+    return f"Saved plan, made against {where}{who}; {seal}.\n"
 
 
 def apply_command(terminal: Terminal, request: ApplyRequest) -> int:
@@ -234,10 +256,10 @@ def apply_command(terminal: Terminal, request: ApplyRequest) -> int:
     and errors go to stderr, and stdout holds only the result document, written once the
     apply has ended (done, partial, interrupted, refused or declined)."""
     desired: Desired | None = None
-    saved: Plan | None = None
+    saved: SavedPlan | None = None
     if request.plan_file is not None:
         with open(request.plan_file, encoding="utf-8") as stream:
-            saved = load_plan(stream)
+            saved = load_saved(stream, _plan_key())
     elif request.spec is not None:
         desired = load(request.spec)
     else:
@@ -263,7 +285,13 @@ def apply_command(terminal: Terminal, request: ApplyRequest) -> int:
                 plan = _targeted(plan, desired, request.targets)
         else:
             assert saved is not None
-            plan = saved
+            plan = saved.plan
+            if saved.signed and not saved.verified:
+                terminal.echo(
+                    "Note: the saved plan is signed, and JHE_PLAN_KEY is not set here, so its "
+                    "signature was not checked.",
+                    err=True,
+                )
             if request.targets:
                 plan = _targeted(plan, None, request.targets)
             check_fresh(exchange, plan, parallelism=parallelism)

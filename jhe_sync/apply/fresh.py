@@ -18,7 +18,7 @@ from functools import partial
 from typing import Any
 
 from jhe_sync.apply.stale import explain_organization, explain_study
-from jhe_sync.errors import StalePlanError
+from jhe_sync.errors import ForeignPlanError, StalePlanError
 from jhe_sync.exchange.client import Exchange
 from jhe_sync.exchange.concurrency import gather
 from jhe_sync.exchange.read import read_organization_studies, read_study_fields
@@ -35,11 +35,13 @@ Explain = Callable[[int, Any, Any], list[str]]
 
 def check_fresh(exchange: Exchange, plan: Plan, parallelism: int = 8) -> None:
     """Raise ``StalePlanError`` naming every object that changed since ``plan`` was made,
-    and what changed in each.
+    and what changed in each; ``ForeignPlanError`` (before any request) for a plan made
+    for another exchange.
 
     A plan whose changes touch an object it holds no fingerprint of is refused too: it
     could not have been checked, whatever produced the file; so is one that holds no
     record of what it read for a fingerprint (only a plan built in memory can)."""
+    check_exchange(exchange, plan)
     unchecked = sorted(_uncovered(plan), key=_order)
     if unchecked:
         raise StalePlanError(
@@ -106,6 +108,22 @@ FAMILIES: dict[str, tuple[Reread, Explain]] = {
     "organization": (_organization_now, explain_organization),
 }
 """Each kind of fingerprinted object: how to read it again, how to say what changed."""
+
+
+def check_exchange(exchange: Exchange, plan: Plan) -> None:
+    """A saved plan is applied only to the exchange it was made against: the same seed
+    on staging and production gives the same ids and fingerprints, so nothing else
+    would tell them apart."""
+    if not plan.exchange:
+        raise ForeignPlanError(
+            f"the saved plan does not say which exchange it was made for (an earlier "
+            f"jhe-sync saved it), so it is not applied to {exchange.name}; plan again"
+        )
+    if plan.exchange != exchange.name:
+        raise ForeignPlanError(
+            f"the saved plan was made for {plan.exchange}, and this is {exchange.name}; it "
+            "is refused. Apply it where it was made, or plan again against this exchange"
+        )
 
 
 def _uncovered(plan: Plan) -> set[str]:

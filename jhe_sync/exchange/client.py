@@ -39,7 +39,7 @@ from jhe_sync.exchange.responses import (
     one_line_reason,
     retry_after_seconds,
 )
-from jhe_sync.exchange.settings import checked_token_url
+from jhe_sync.exchange.settings import checked_token_url, normalized_url
 
 log = logging.getLogger("jhe_sync.exchange")
 
@@ -115,10 +115,14 @@ class Exchange:
         page_size: int = MAX_PAGE_SIZE,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
+        name: str | None = None,
     ) -> None:
         if not token and not (client_id and client_secret):
             raise ConfigError("an Exchange needs a token, or a client id and secret")
         self.base_url = base_url.rstrip("/")
+        self.name = name or normalized_url(self.base_url)
+        """Which exchange this is, as a saved plan records it: the normalised URL (for the
+        emulator in process, ``local:`` and its database file)."""
         self.token_url = checked_token_url(token_url, self.base_url) if token_url else None
         self._token_path = urlsplit(token_url).path if token_url else TOKEN_PATH
         """How the token endpoint is shown in logs and errors."""

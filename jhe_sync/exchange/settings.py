@@ -151,6 +151,26 @@ def _checked_url(url: str, allow_insecure_http: bool) -> str:
     return url.rstrip("/")
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalized_url(url: str) -> str:
+    """The one way to write an exchange's URL, to tell whether two name the same one:
+    scheme and host in lower case, no default port, no trailing slash
+    (``HTTPS://JHE.example.org:443/`` is ``https://jhe.example.org``)."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = host if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
+    return f"{scheme}://{netloc}{parts.path.rstrip('/')}"
+
+
 def is_loopback(host: str) -> bool:
     """True for this machine: ``localhost``, 127.0.0.0/8 and ``::1``."""
     host = host.strip("[]").lower()

@@ -92,6 +92,8 @@ def diff(resolved: Resolved, live: Live) -> Plan:
             for org_id in sorted(shown)
             if org_id in live.organizations
         },
+        exchange=live.exchange,
+        planned_as=live.caller.email,
     )
 
 

@@ -115,6 +115,12 @@ class Plan:
     """Names of the organizations the changes and unmanaged studies are in, for display."""
     targets: tuple[str, ...] = ()
     """The entry keys the plan was limited to (``--target``); empty: every entry."""
+    exchange: str = ""
+    """The exchange the plan was made against (its normalised URL): ``apply --plan``
+    refuses to apply it to another."""
+    planned_as: str = ""
+    """Who the plan was made as (the caller's e-mail), for the record: the pull request's
+    plan may be made as a viewer and applied as a member."""
 
     def __post_init__(self) -> None:
         self.changes = tuple(sorted(self.changes, key=lambda c: c.sort_key))
@@ -237,6 +243,8 @@ class Plan:
             "fingerprints": dict(sorted(self.fingerprints.items())),
             "read": dict(sorted(self.read.items())),
             "organization_names": {str(k): v for k, v in sorted(self.organization_names.items())},
+            "exchange": self.exchange,
+            "planned_as": self.planned_as,
         }
 
     def filtered(self, keys: Iterable[str]) -> Plan:
@@ -252,6 +260,8 @@ class Plan:
             read=self.read,
             organization_names=self.organization_names,
             targets=tuple(sorted(wanted)),
+            exchange=self.exchange,
+            planned_as=self.planned_as,
         )
 
 

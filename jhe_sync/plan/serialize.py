@@ -7,18 +7,26 @@ and changes in plan order, so two runs over the same state write the same bytes.
 
 A saved plan is the json form plus ``digest``: the sha256 of its canonical content.
 ``load_plan`` refuses a file whose content no longer matches (``TamperedPlanError``):
-what is applied is exactly what was reviewed. The digest detects edits, it does not
-authenticate the writer: anyone able to recompute it can forge it.
+what is applied is exactly what was reviewed. The digest catches accidents (an edit,
+a truncated copy), not tampering: anyone able to recompute it can forge it.
+
+Keyed plans authenticate the writer: with a key (``JHE_PLAN_KEY``, given to the jobs
+that plan and apply, never to the spec's authors), ``save_plan`` adds ``signature``,
+an HMAC-SHA256 over the same canonical content, and ``load_plan`` refuses a plan whose
+signature is missing (``UnsignedPlanError``) or wrong (``TamperedPlanError``). The
+key is only ever an argument here: it is never written, logged or shown.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import IO, Any, TypeVar
 
-from jhe_sync.errors import PlanFileError, TamperedPlanError
+from jhe_sync.errors import ConfigError, PlanFileError, TamperedPlanError, UnsignedPlanError
 from jhe_sync.live import record_digest
 from jhe_sync.plan.change import (
     Cascade,
@@ -36,6 +44,12 @@ from jhe_sync.plan.plan import PLAN_FORMAT_VERSION, Plan
 from jhe_sync.resources import ChangeKind
 
 DIGEST_PREFIX = "sha256:"
+SIGNATURE_PREFIX = "hmac-sha256:"
+MIN_KEY_LENGTH = 32
+"""Characters a plan key must have at least: the plan it signs is no secret, so a short
+key could be found by trying keys against it."""
+_SEALS = ("digest", "signature")
+"""The keys of a saved plan that are not part of what they seal."""
 
 T = TypeVar("T")
 
@@ -77,7 +91,17 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
         read=_read(data, fingerprints),
         organization_names=_organization_names(data),
         targets=_targets(data),
+        exchange=_optional_text(data, "exchange"),
+        planned_as=_optional_text(data, "planned_as"),
     )
+
+
+def _optional_text(data: Mapping[str, Any], key: str) -> str:
+    """A text key that plans saved before it existed lack (read as empty)."""
+    value = data.get(key, "")
+    if not isinstance(value, str):
+        raise PlanFileError(f"plan: {key!r} has the wrong type ({type(value).__name__})")
+    return value
 
 
 def _targets(data: Mapping[str, Any]) -> tuple[str, ...]:
@@ -220,22 +244,65 @@ def _get(data: Any, key: str, kind: type[T] | tuple[type, ...], where: str) -> T
     return value  # type: ignore[return-value]
 
 
+def _canonical(data: Mapping[str, Any]) -> bytes:
+    """What the digest and the signature seal: every key but theirs, as compact JSON with
+    sorted keys (so re-indenting the file changes nothing)."""
+    content = {key: value for key, value in data.items() if key not in _SEALS}
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8")
+
+
 def content_digest(data: Mapping[str, Any]) -> str:
-    """``sha256:<hex>`` over the canonical JSON of a plan's json form (``digest`` left out)."""
-    content = {key: value for key, value in data.items() if key != "digest"}
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return DIGEST_PREFIX + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    """``sha256:<hex>`` over the canonical JSON of a plan's json form."""
+    return DIGEST_PREFIX + hashlib.sha256(_canonical(data)).hexdigest()
 
 
-def save_plan(plan: Plan, stream: IO[str]) -> None:
-    """Write a saved plan: the json form, the spec digest, the fingerprints and a digest."""
+def content_signature(data: Mapping[str, Any], key: bytes) -> str:
+    """``hmac-sha256:<hex>``: the HMAC-SHA256 with ``key`` of the same canonical JSON."""
+    return SIGNATURE_PREFIX + hmac.new(key, _canonical(data), hashlib.sha256).hexdigest()
+
+
+def plan_key(text: str | None) -> bytes | None:
+    """The signing key ``JHE_PLAN_KEY`` holds (None when it is not set or blank); a key
+    too short to resist guessing is a ``ConfigError`` that never repeats it."""
+    if text is None or not text.strip():
+        return None
+    key = text.strip()
+    if len(key) < MIN_KEY_LENGTH:
+        raise ConfigError(
+            f"JHE_PLAN_KEY has {len(key)} characters, fewer than the {MIN_KEY_LENGTH} a plan "
+            "key needs; make one with: python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+    return key.encode("utf-8")
+
+
+@dataclass(frozen=True)
+class SavedPlan:
+    """A saved plan as read back: the plan, and whether it was signed and the signature
+    checked (it is checked whenever a key is given; without one it is not)."""
+
+    plan: Plan
+    signed: bool = False
+    verified: bool = False
+
+
+def save_plan(plan: Plan, stream: IO[str], key: bytes | None = None) -> None:
+    """Write a saved plan: the json form, a digest and, given a key, a signature."""
     data = plan.to_dict()
     data["digest"] = content_digest(data)
+    if key is not None:
+        data["signature"] = content_signature(data, key)
     stream.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
-def load_plan(stream: IO[str]) -> Plan:
-    """Read a saved plan; refuses one that was edited or is not a plan at all."""
+def load_plan(stream: IO[str], key: bytes | None = None) -> Plan:
+    """Read a saved plan; refuses one that was edited, is not a plan at all, or (given a
+    key) is unsigned or signed with another key."""
+    return load_saved(stream, key).plan
+
+
+def load_saved(stream: IO[str], key: bytes | None = None) -> SavedPlan:
+    """``load_plan``, saying too whether the plan was signed and the signature checked."""
     name = getattr(stream, "name", None)
     source = f"{name}: " if isinstance(name, str) else ""
     try:
@@ -267,7 +334,23 @@ def load_plan(stream: IO[str]) -> Plan:
             "matches its digest); it is refused, since what is applied must be what was "
             "reviewed. Plan again with --out"
         )
+    signature = data.get("signature")
+    if signature is not None and not isinstance(signature, str):
+        raise PlanFileError(f"{source}the plan's signature is not text; plan again with --out")
+    if key is not None:
+        if signature is None:
+            raise UnsignedPlanError(
+                f"{source}the saved plan is not signed, and JHE_PLAN_KEY is set, so only a "
+                "plan signed with that key is applied; plan again with JHE_PLAN_KEY set"
+            )
+        if not hmac.compare_digest(signature, content_signature(data, key)):
+            raise TamperedPlanError(
+                f"{source}the saved plan's signature does not match: it was changed after it "
+                "was signed, or signed with another JHE_PLAN_KEY; it is refused. Plan again "
+                "with this key"
+            )
     try:
-        return plan_from_dict(data)
+        plan = plan_from_dict(data)
     except PlanFileError as error:
         raise PlanFileError(f"{source}{error}") from None
+    return SavedPlan(plan, signed=signature is not None, verified=key is not None)

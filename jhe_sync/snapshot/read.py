@@ -84,7 +84,9 @@ def _read_live(
     scopes = pool.submit(read_scopes, exchange) if SCOPES in managed else None
     data_sources = pool.submit(read_data_sources, exchange) if DATA_SOURCES in managed else None
     clients = pool.submit(read_clients, exchange) if CLIENTS in managed else None
-    live = Live(caller=caller.result(), organizations=organizations.result())
+    live = Live(
+        caller=caller.result(), organizations=organizations.result(), exchange=exchange.name
+    )
     wants = _wants(desired, live)
 
     # 2. studies of the touched organizations, patients of the organizations that enroll

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from apply.helpers import HYPERTENSION, desired, plan_for, study, writes
 from jhe_sync.apply import check_fresh
-from jhe_sync.errors import StalePlanError, TamperedPlanError
+from jhe_sync.errors import ForeignPlanError, StalePlanError, TamperedPlanError
 from jhe_sync.exchange.client import Exchange
+from jhe_sync.exchange.settings import normalized_url
+from jhe_sync.local import open_exchange
 from jhe_sync.plan.plan import Plan
 from jhe_sync.plan.serialize import load_plan, save_plan
 
@@ -122,3 +125,49 @@ def test_a_plan_that_changes_a_study_it_holds_no_fingerprint_of_is_refused(
     with pytest.raises(StalePlanError, match="changes study 30001 without a fingerprint"):
         check_fresh(exchange, plan)
     assert writes(app) == []
+
+
+def test_a_plan_made_for_another_exchange_is_refused_before_any_request(
+    emulator: Any, scripted: Any, connect: Connect
+) -> None:
+    app = scripted(emulator)
+    exchange = connect(app)
+    plan = replace(_saved(plan_for(exchange, MANAGED)), exchange="https://staging.example.org")
+    app.seen.clear()
+    with pytest.raises(ForeignPlanError) as raised:
+        check_fresh(exchange, plan)
+    assert str(raised.value).startswith(
+        f"the saved plan was made for https://staging.example.org, and this is {exchange.name};"
+    )
+    assert raised.value.exit_code == 3
+    assert app.seen == []
+
+
+def test_a_plan_that_names_no_exchange_is_refused(exchange: Exchange) -> None:
+    plan = replace(_saved(plan_for(exchange, MANAGED)), exchange="")
+    with pytest.raises(ForeignPlanError, match="does not say which exchange"):
+        check_fresh(exchange, plan)
+
+
+def test_a_plan_remembers_the_exchange_and_the_user_it_was_made_as(exchange: Exchange) -> None:
+    plan = _saved(plan_for(exchange, MANAGED))
+    assert (plan.exchange, plan.planned_as) == (exchange.name, "manager_mary@example.com")
+
+
+@pytest.mark.parametrize(
+    ("url", "normal"),
+    [
+        ("HTTPS://JHE.Example.org:443/", "https://jhe.example.org"),
+        ("https://jhe.example.org:8443/jhe/", "https://jhe.example.org:8443/jhe"),
+        ("http://127.0.0.1:80", "http://127.0.0.1"),
+        ("http://[::1]:8000/", "http://[::1]:8000"),
+    ],
+)
+def test_an_exchange_is_named_by_its_normalised_url(url: str, normal: str) -> None:
+    assert normalized_url(url) == normal
+
+
+def test_an_emulator_in_process_is_named_by_its_database_file(tmp_path: Any) -> None:
+    db = tmp_path / "exchange.db"
+    with open_exchange(url=f"local:{db}") as exchange:
+        assert exchange.name == f"local:{db.resolve()}"

@@ -23,7 +23,15 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 PETER, PAMELA = "ll_patient_peter@example.com", "ll_patient_pamela@example.com"
 SITES = 300
-ENVIRONMENT = ("JHE_URL", "JHE_TOKEN", "JHE_CLIENT_ID", "JHE_CLIENT_SECRET", "NO_COLOR", "TERM")
+ENVIRONMENT = (
+    "JHE_URL",
+    "JHE_TOKEN",
+    "JHE_CLIENT_ID",
+    "JHE_CLIENT_SECRET",
+    "JHE_PLAN_KEY",
+    "NO_COLOR",
+    "TERM",
+)
 
 
 @dataclass

@@ -166,7 +166,9 @@ def test_a_saved_plan_applies_and_then_nothing_is_left(
     assert jhe("plan", EXAMPLES / "hypertension", "--url", local, "--detailed-exitcode").code == 0
 
 
-def test_a_stale_saved_plan_is_refused(jhe: Callable[..., Run], local: str, tmp_path: Path) -> None:
+def test_a_stale_saved_plan_is_refused_with_exit_3(
+    jhe: Callable[..., Run], local: str, tmp_path: Path
+) -> None:
     saved = tmp_path / "plan.json"
     assert jhe("apply", _spec(tmp_path, [PETER]), "--url", local, "--auto-approve").code == 0
     assert jhe("plan", _spec(tmp_path, [PETER, PAMELA]), "--url", local, "--out", saved).code == 0
@@ -176,18 +178,18 @@ def test_a_stale_saved_plan_is_refused(jhe: Callable[..., Run], local: str, tmp_
         == 0
     )
     run = jhe("apply", "--plan", saved, "--url", local, "--auto-approve")
-    assert run.code == 1
+    assert run.code == 3
     assert "stale" in run.err
 
 
-def test_an_edited_saved_plan_is_refused(
+def test_an_edited_saved_plan_is_refused_with_exit_3(
     jhe: Callable[..., Run], local: str, tmp_path: Path
 ) -> None:
     saved = tmp_path / "plan.json"
     assert jhe("plan", EXAMPLES / "quickstart", "--url", local, "--out", saved).code == 0
     saved.write_text(saved.read_text().replace("Glucose Monitoring Pilot", "Something Else"))
     run = jhe("apply", "--plan", saved, "--url", local, "--auto-approve")
-    assert run.code == 1
+    assert run.code == 3
     assert jhe("plan", EXAMPLES / "quickstart", "--url", local, "--detailed-exitcode").code == 2
 
 

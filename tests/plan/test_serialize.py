@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import hmac
 import io
 import json
 from pathlib import Path
 
 import pytest
 
-from jhe_sync.errors import PlanFileError, TamperedPlanError
+from jhe_sync.errors import ConfigError, PlanFileError, TamperedPlanError, UnsignedPlanError
 from jhe_sync.plan.build import build_plan
 from jhe_sync.plan.change import ChangeKind
 from jhe_sync.plan.plan import PLAN_FORMAT_VERSION, Plan
-from jhe_sync.plan.serialize import load_plan, plan_from_dict, save_plan
+from jhe_sync.plan.serialize import (
+    SavedPlan,
+    content_digest,
+    load_plan,
+    load_saved,
+    plan_from_dict,
+    plan_key,
+    save_plan,
+)
 
 from .conftest import sample_desired, sample_live
 from .schema_check import errors
@@ -150,3 +161,87 @@ def test_a_recorded_call_that_differs_from_the_change_is_refused(plan):
 
     with pytest.raises(PlanFileError, match="recorded call differs"):
         plan_from_dict(document)
+
+
+# -- keyed plans -----------------------------------------------------------------------
+
+KEY = b"k" * 32
+
+
+def signed(plan: Plan, key: bytes = KEY) -> str:
+    stream = io.StringIO()
+    save_plan(plan, stream, key)
+    return stream.getvalue()
+
+
+def test_a_signed_plan_loads_with_its_key_and_fits_the_schema(plan):
+    text = signed(plan)
+
+    assert errors(json.loads(text), SCHEMA) == []
+    assert load_saved(io.StringIO(text), KEY) == SavedPlan(plan, signed=True, verified=True)
+
+
+def test_a_signed_plan_loads_without_a_key_unchecked(plan):
+    assert load_saved(io.StringIO(signed(plan))) == SavedPlan(plan, signed=True, verified=False)
+
+
+def test_with_a_key_an_unsigned_plan_is_refused(plan):
+    with pytest.raises(UnsignedPlanError, match="not signed"):
+        load_plan(io.StringIO(saved(plan)), KEY)
+
+
+def test_a_plan_signed_with_another_key_is_refused(plan):
+    with pytest.raises(TamperedPlanError, match="signature does not match"):
+        load_plan(io.StringIO(signed(plan, b"o" * 32)), KEY)
+
+
+def test_an_edit_that_recomputes_the_digest_is_caught_by_the_signature(plan):
+    document = json.loads(signed(plan))
+    document["changes"][0]["reason"] = "reviewed, honestly"
+    document["digest"] = content_digest(document)
+
+    assert load_plan(io.StringIO(json.dumps(document))).changes[0].reason == "reviewed, honestly"
+    with pytest.raises(TamperedPlanError, match="signature does not match"):
+        load_plan(io.StringIO(json.dumps(document)), KEY)
+
+
+def test_reformatting_a_signed_plan_keeps_its_signature(plan):
+    document = json.loads(signed(plan))
+
+    assert load_plan(io.StringIO(json.dumps(document, indent=None)), KEY) == plan
+
+
+def test_the_signature_is_an_hmac_of_the_content_the_digest_covers(plan):
+    document = json.loads(signed(plan))
+    content = {k: v for k, v in document.items() if k not in ("digest", "signature")}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    expected = hmac.new(KEY, canonical.encode(), hashlib.sha256).hexdigest()
+
+    assert document["signature"] == f"hmac-sha256:{expected}"
+    assert KEY.decode() not in json.dumps(document)
+
+
+@pytest.mark.parametrize("text", [None, "", "   "])
+def test_no_plan_key_means_unsigned_plans(text):
+    assert plan_key(text) is None
+
+
+def test_a_plan_key_too_short_to_resist_guessing_is_refused_without_repeating_it():
+    with pytest.raises(ConfigError, match="JHE_PLAN_KEY has 9 characters") as raised:
+        plan_key("swordfish")
+    assert "swordfish" not in str(raised.value)
+
+
+def test_a_saved_plan_records_the_exchange_and_the_user(plan):
+    bound = dataclasses.replace(plan, exchange="https://jhe.example.org", planned_as="a@b.org")
+    document = json.loads(saved(bound))
+
+    assert (document["exchange"], document["planned_as"]) == ("https://jhe.example.org", "a@b.org")
+    assert load_plan(io.StringIO(saved(bound))) == bound
+
+
+def test_a_plan_saved_before_the_exchange_was_recorded_loads_without_one(plan):
+    document = plan.to_dict()
+    del document["exchange"], document["planned_as"]
+
+    assert plan_from_dict(document).exchange == ""

@@ -18,7 +18,14 @@ import pytest
 from jhe_sync.cli import main
 from reliability.helpers import Spoiling
 
-ENVIRONMENT = ("JHE_URL", "JHE_TOKEN", "JHE_CLIENT_ID", "JHE_CLIENT_SECRET", "JHE_SYNC_DEBUG")
+ENVIRONMENT = (
+    "JHE_URL",
+    "JHE_TOKEN",
+    "JHE_CLIENT_ID",
+    "JHE_CLIENT_SECRET",
+    "JHE_PLAN_KEY",
+    "JHE_SYNC_DEBUG",
+)
 
 
 @dataclass

@@ -138,6 +138,10 @@ def leaked_secrets(client: httpx.Client) -> list[str]:
     return [secrets.pop(MARYS_APPLICATION), *secrets.values()]
 
 
+PLAN_KEY = "plan-key-9f2c41d0b7e84a6c93d5e1f0a2b4c6d8"
+"""A JHE_PLAN_KEY: it signs saved plans and must never be shown or saved itself."""
+
+
 def token_for(client: httpx.Client, client_id: str = "manager_mary") -> str:
     answer = client.post(
         "/o/token/", data={"grant_type": "client_credentials"}, auth=(client_id, SEED_PASSWORD)
@@ -167,13 +171,15 @@ def test_no_client_secret_token_or_leaked_secret_is_ever_shown_or_saved(
         leaked = leaked_secrets(raw)
     monkeypatch.setenv("JHE_CLIENT_ID", "manager_mary")
     monkeypatch.setenv("JHE_CLIENT_SECRET", SEED_PASSWORD)
+    monkeypatch.setenv("JHE_PLAN_KEY", PLAN_KEY)
     work = tmp_path / "work"
     work.mkdir()
     outputs = run_every_command(jhe, work, ["--url", local])
     assert ("GET", "/api/v1/studies/30001/clients") in spoiling.seen
     tokens = spoiling.credentials - {SEED_PASSWORD}
     assert tokens and SEED_PASSWORD in spoiling.credentials
-    for secret in [*leaked, *tokens]:
+    assert '"signature": "hmac-sha256:' in outputs.texts["saved-plan.json"]
+    for secret in [*leaked, *tokens, PLAN_KEY]:
         assert outputs.holding(secret) == [], f"{secret[:12]}... was shown or saved"
     for detail in PERSONAL_DATA:
         assert outputs.holding(detail) == [], f"{detail!r} was shown or saved"
@@ -225,10 +231,11 @@ def test_no_bearer_token_or_leaked_secret_is_ever_shown_or_saved_over_http(
         leaked = leaked_secrets(raw)
     monkeypatch.setenv("JHE_URL", served.url)
     monkeypatch.setenv("JHE_TOKEN", token)
+    monkeypatch.setenv("JHE_PLAN_KEY", PLAN_KEY)
     work = tmp_path / "work"
     work.mkdir()
     outputs = run_every_command(jhe, work, [])
-    for secret in [token, *leaked]:
+    for secret in [token, *leaked, PLAN_KEY]:
         assert outputs.holding(secret) == [], f"{secret[:12]}... was shown or saved"
     for detail in PERSONAL_DATA:
         assert outputs.holding(detail) == [], f"{detail!r} was shown or saved"
