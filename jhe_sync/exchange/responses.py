@@ -147,8 +147,9 @@ def _body_text(response: httpx.Response) -> str:
 
 def _json_reason(data: Any) -> str:
     if isinstance(data, dict):
-        if isinstance(data.get("detail"), str):
-            return data["detail"]
+        detail = data.get("detail")
+        if isinstance(detail, str):
+            return detail
         if isinstance(data.get("error"), str):
             description = data.get("error_description")
             return (

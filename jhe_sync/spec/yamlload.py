@@ -378,7 +378,8 @@ def resolve_scalar(text: str, implicit: tuple[bool, bool]) -> tuple[str, ScalarV
 @functools.lru_cache(maxsize=4096)
 def _implicit(text: str, implicit: tuple[bool, bool]) -> tuple[str, ScalarValue]:
     # Cached: keys and common values repeat in every entry, and resolving is a regex walk.
-    tag = str(_RESOLVER.resolve(yaml.ScalarNode, text, implicit))
+    # types-PyYAML leaves BaseResolver.resolve untyped.
+    tag = str(_RESOLVER.resolve(yaml.ScalarNode, text, implicit))  # type: ignore[no-untyped-call]
     if tag == _MERGE:
         return tag, text
     if tag[len(_STANDARD) :] not in _ALLOWED_SCALAR_TAGS:  # YAML 1.1's "=" (!!value)
