@@ -19,8 +19,7 @@ from typing import Any
 from jhe_sync.errors import ApplyError
 from jhe_sync.plan.change import Change, Refusal
 from jhe_sync.plan.plan import PLAN_FORMAT_VERSION, Plan
-from jhe_sync.plan.render.wording import describe, plural
-from jhe_sync.resources import ChangeKind
+from jhe_sync.plan.render.wording import brief, plural
 
 APPLY_FORMAT_VERSION = 1
 
@@ -76,7 +75,7 @@ class ChangeResult:
         change = self.change
         study_id = self.study_id if self.study_id is not None else change.study_id
         where = f'"{change.key}"' + (f" (id {study_id})" if study_id is not None else "")
-        line = f"{self.outcome.value:<7} {where}: {_short(change)}"
+        line = f"{self.outcome.value:<7} {where}: {brief(change)}"
         return f"{line}: {self.reason}" if self.reason else line
 
 
@@ -177,11 +176,3 @@ class ApplyResult:
 def _ids_of(change: Change) -> Mapping[str, int]:
     """The ids a change names before it runs (a study it creates has none yet)."""
     return MappingProxyType({} if change.study_id is None else {"study_id": change.study_id})
-
-
-def _short(change: Change) -> str:
-    """``describe`` without the patient list for large enrollments (it can be thousands)."""
-    if change.kind in (ChangeKind.ENROLL, ChangeKind.UNENROLL) and len(change.patients) > 5:
-        verb = "enroll" if change.kind is ChangeKind.ENROLL else "unenroll"
-        return f"{verb} {plural(len(change.patients), 'patient')}"
-    return describe(change)

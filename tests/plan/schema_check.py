@@ -63,6 +63,8 @@ def errors(
         document, _, pointer = schema["$ref"].partition("#")
         if document:  # another published schema, beside this one in specs/
             root = json.loads((SPECS / document).read_text(encoding="utf-8"))
+        if not pointer:
+            return errors(value, root, root, path)
         name = pointer.removeprefix("/$defs/")
         return errors(value, root["$defs"][name], root, path)
     found: list[str] = []

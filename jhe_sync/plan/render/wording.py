@@ -87,6 +87,22 @@ def describe(change: Change) -> str:
     return f'{verb} {link_of_change(kind).noun} "{change.link_label}" (id {change.link_id})'
 
 
+BRIEF_PATIENTS = 5
+"""Patients listed by ``brief``; beyond, an enrollment change is counted."""
+
+
+def brief(change: Change) -> str:
+    """``describe`` without the patient list of a large enrollment (it can be thousands):
+    for a line per change (apply's progress, a drift report's table)."""
+    if (
+        change.kind in (ChangeKind.ENROLL, ChangeKind.UNENROLL)
+        and len(change.patients) > BRIEF_PATIENTS
+    ):
+        verb = "enroll" if change.kind is ChangeKind.ENROLL else "unenroll"
+        return f"{verb} {plural(len(change.patients), 'patient')}"
+    return describe(change)
+
+
 def _describe_organization(change: Change) -> str:
     kind = change.kind
     before, after = change.role
