@@ -27,6 +27,7 @@ from jhe_sync.commands import (
     RESULT_FORMATS,
     ApplyRequest,
     Connection,
+    DriftRequest,
     ExportRequest,
     InviteRequest,
     PlanRequest,
@@ -453,6 +454,58 @@ def status(
     from jhe_sync import workflow
 
     sys.exit(workflow.status_command(_terminal(verbose), request))
+
+
+@cli.command()
+@spec_options()
+@connection_options
+@format_option
+@click.option(
+    "--applied-root",
+    type=click.Path(exists=True, file_okay=False),
+    metavar="DIR",
+    help="A checkout of the last applied commit: the same spec paths are read under it, to "
+    "tell changes made on the exchange from spec changes not applied yet.",
+)
+@click.option(
+    "--applied-ref",
+    default="",
+    metavar="REF",
+    help="How the report names that commit (its sha or tag).",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 2 while the exchange differs from the spec (0: they agree, 1: error).",
+)
+def drift(
+    paths: Sequence[str],
+    variables: Sequence[str],
+    var_files: Sequence[str],
+    url: str | None,
+    token: str | None,
+    client_id: str | None,
+    token_url: str | None,
+    insecure_http: bool,
+    parallelism: int,
+    verbose: int,
+    output_format: Format,
+    applied_root: str | None,
+    applied_ref: str,
+    detailed_exitcode: bool,
+) -> None:
+    """Show how the exchange differs from the spec, and which side each difference came from."""
+    request = DriftRequest(
+        spec=_spec(paths, variables, var_files),
+        connection=_connection(url, token, client_id, token_url, insecure_http, parallelism),
+        applied_root=applied_root,
+        applied_ref=applied_ref,
+        output_format=output_format,
+        detailed_exitcode=detailed_exitcode,
+    )
+    from jhe_sync import workflow
+
+    sys.exit(workflow.drift_command(_terminal(verbose), request))
 
 
 @cli.command()

@@ -160,6 +160,21 @@ class StatusRequest:
 
 
 @dataclass(frozen=True)
+class DriftRequest:
+    """How the exchange differs from ``spec``, and which side each difference came from:
+    told against the same spec paths read under ``applied_root``, a checkout of the last
+    applied commit (``applied_ref`` names it in the report). Without ``applied_root`` the
+    sides are unknown."""
+
+    spec: SpecFiles
+    connection: Connection
+    applied_root: str | None = None
+    applied_ref: str = ""
+    output_format: Format = "text"
+    detailed_exitcode: bool = False
+
+
+@dataclass(frozen=True)
 class InviteRequest:
     spec: SpecFiles
     connection: Connection

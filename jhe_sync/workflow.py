@@ -21,6 +21,7 @@ from jhe_sync.apply import ApplyResult, apply_plan, check_fresh
 from jhe_sync.commands import (
     ApplyRequest,
     Connection,
+    DriftRequest,
     ExportRequest,
     InviteRequest,
     PlanRequest,
@@ -31,6 +32,9 @@ from jhe_sync.commands import (
     Terminal,
     ValidateRequest,
 )
+from jhe_sync.drift import Drift, attribute, render_markdown_report
+from jhe_sync.drift import render_json as render_drift_json
+from jhe_sync.drift import render_text as render_drift_text
 from jhe_sync.errors import (
     EXIT_CHANGES,
     EXIT_ERROR,
@@ -38,6 +42,7 @@ from jhe_sync.errors import (
     EXIT_OK,
     ConfigError,
     SafetyRefusal,
+    SpecError,
 )
 from jhe_sync.exchange import Exchange
 from jhe_sync.lifecycle import (
@@ -374,6 +379,85 @@ def status_command(terminal: Terminal, request: StatusRequest) -> int:
     render_status(report, out, request.output_format)
     terminal.echo(out.getvalue(), nl=False)
     return EXIT_OK
+
+
+def drift_command(terminal: Terminal, request: DriftRequest) -> int:
+    """Plan the spec against the exchange, and tell the side of each change by planning the
+    spec at the last applied commit against the same exchange (read again only when that
+    spec differs from the current one: when they are the same, every difference was made
+    on the exchange)."""
+    drift = find_drift(request)
+    out = io.StringIO()
+    DRIFT_RENDERERS[request.output_format](drift, out)
+    terminal.echo(out.getvalue(), nl=False)
+    if request.detailed_exitcode and drift.differs:
+        return EXIT_CHANGES
+    return EXIT_OK
+
+
+DRIFT_RENDERERS = {
+    "text": render_drift_text,
+    "markdown": render_markdown_report,
+    "json": render_drift_json,
+}
+
+
+def find_drift(request: DriftRequest) -> Drift:
+    """The drift of ``request``'s spec, with sides (see ``drift_command``)."""
+    desired = load(request.spec)
+    applied, why = _applied_spec(request)
+    parallelism = request.connection.parallelism
+    with exchange_from(request.connection) as exchange:
+        plan, _ = make_plan(exchange, desired, parallelism)
+        base: Plan | None = None
+        if applied is not None and applied.digest == desired.digest:
+            base = plan
+        elif applied is not None and not (applied.studies or applied.organizations):
+            base = Plan(changes=())
+        elif applied is not None:
+            base, _ = make_plan(exchange, applied, parallelism)
+    return attribute(plan, base, request.applied_ref, why)
+
+
+def _applied_spec(request: DriftRequest) -> tuple[Desired | None, str]:
+    """The spec at the last applied commit: each spec path (relative to the working
+    directory) read under ``applied_root``, left out where that commit had no such file;
+    a var file that commit lacks is the working tree's. None, and why, when it is not
+    given or does not load."""
+    root = request.applied_root
+    if root is None:
+        return None, "no applied commit was given (--applied-root)"
+    spec = request.spec
+    try:
+        paths = [str(Path(root) / _relative(p)) for p in spec.paths]
+    except ValueError as error:
+        return None, str(error)
+    present = tuple(p for p in paths if Path(p).exists())
+    if not present:
+        return Desired(studies=[], organizations=[]), ""
+    var_files = tuple(
+        str(Path(root) / _relative(f)) if (Path(root) / _relative(f)).is_file() else f
+        for f in spec.var_files
+    )
+    try:
+        return load(SpecFiles(present, spec.variables, var_files)), ""
+    except SpecError as error:
+        first = error.problems[0] if error.problems else error
+        return None, f"the spec at the applied commit does not load with this jhe-sync ({first})"
+
+
+def _relative(path: str) -> Path:
+    """A spec path relative to the working directory (the repository's root in CI)."""
+    given = Path(path)
+    if not given.is_absolute():
+        return given
+    try:
+        return given.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        raise ValueError(
+            f"the spec path {path} is outside the working directory, so it cannot be found "
+            "in the applied commit's checkout; give spec paths relative to the repository"
+        ) from None
 
 
 def invite_command(terminal: Terminal, request: InviteRequest) -> int:

@@ -225,6 +225,21 @@ def test_planning_imports_neither_apply_lifecycle_the_cli_nor_the_emulator(
     assert offending(layer("jhe_sync.plan"), above, transitive=transitive) == []
 
 
+@pytest.mark.parametrize("transitive", [False, True], ids=["directly", "indirectly"])
+def test_telling_drift_sides_apart_reads_and_writes_nothing(transitive: bool) -> None:
+    io = (
+        "jhe_sync.exchange",
+        "jhe_sync.snapshot",
+        "jhe_sync.apply",
+        "jhe_sync.lifecycle",
+        "jhe_sync.cli",
+        "jhe_sync.workflow",
+        "jhe_sync.local",
+        "jhe_sync.emulator",
+    )
+    assert offending(layer("jhe_sync.drift"), io, transitive=transitive) == []
+
+
 def test_only_the_local_wiring_imports_both_the_client_and_the_emulator() -> None:
     graph = import_graph()
     both = [
