@@ -15,8 +15,13 @@ from jhe_sync.errors import SourceLocation
 from jhe_sync.spec.locator import Problems
 from jhe_sync.spec.models import StudySpec
 from jhe_sync.spec.suggest import unknown_key
-from jhe_sync.spec.values import Typed, Value, Where, is_null, is_scalar, kind_of
-from jhe_sync.spec.variables import VARIABLE_NAME, Variable, not_a_variable_name
+from jhe_sync.spec.values import Typed, Value, Where, is_null, is_scalar, kind_of, show_path
+from jhe_sync.spec.variables import (
+    VARIABLE_NAME,
+    Variable,
+    not_a_variable_name,
+    shape_problem,
+)
 
 SPEC_VERSION = 1
 
@@ -147,17 +152,17 @@ def _variables(value: Value, where: Where, problems: Problems) -> dict[str, Vari
 def read_variables(
     mapping: dict[str, Value], where: Where, path: str, source: str, problems: Problems
 ) -> dict[str, Variable]:
-    """Variables from a mapping (a file's ``vars:`` or a var file): scalars or lists of them."""
+    """Variables from a mapping (a file's ``vars:`` or a var file): scalars, lists of
+    them, or mappings of those (``shape_problem``)."""
     variables: dict[str, Variable] = {}
     for name, value in mapping.items():
         at = where / name
         shown = f"{path}.{name}" if path else name
         if not VARIABLE_NAME.fullmatch(name):
             problems.add(not_a_variable_name(name), at.key_of(), shown)
-        elif isinstance(value, dict) or (
-            isinstance(value, list) and not all(is_scalar(item) for item in value)
-        ):
-            problems.add(*_not(value, "text, a number, true/false, or a list of those", at, shown))
+        elif (bad := shape_problem(value)) is not None:
+            parts, part, expected = bad
+            problems.add(*_not(part, expected, at.joined(parts), show_path(shown, parts)))
         elif is_null(value):
             problems.add(f"the variable {name!r} has no value", at, shown)
         else:

@@ -18,13 +18,15 @@ from dataclasses import dataclass, field
 from jhe_sync.spec.document import Entry, SpecDocument, Template
 from jhe_sync.spec.locator import Places, Problems
 from jhe_sync.spec.suggest import did_you_mean
-from jhe_sync.spec.values import Typed, Value, Where, kind_of
+from jhe_sync.spec.values import Value, Where, kind_of, show_path
 from jhe_sync.spec.variables import (
     VARIABLE_NAME,
     Scope,
+    Substitution,
     Variable,
-    lookup_list,
+    lookup_whole,
     not_a_variable_name,
+    shape_problem,
     substitute,
     substitute_variable,
 )
@@ -99,11 +101,10 @@ def expand(
             places = Places(entry.where, merged.wheres, entry.body, {}, locator)
             for bindings in _for_each(entry, scope, path, problems):
                 study_scope = scope.with_variables(bindings) if bindings else scope
+                context = Substitution(study_scope, places, path, problems)
                 before = len(problems)
                 body = {
-                    key: substitute(
-                        value, study_scope, places.where((key,)), f"{path}.{key}", problems
-                    )
+                    key: substitute(value, (key,), context)
                     if type(value) is not str or "${" in value
                     else value
                     for key, value in merged.entries.items()
@@ -111,17 +112,15 @@ def expand(
                 if len(problems) > before:
                     continue  # a study with an unresolved ${...} would only add confusing errors
                 expansion.studies.append(
-                    ExpandedStudy(path, places, body, template, merged.from_template)
+                    ExpandedStudy(path, context.placed(), body, template, merged.from_template)
                 )
         for entry in document.organizations:
             path = f"organizations[{entry.index}]"
-            settings = substitute(entry.body, scope, entry.where, path, problems)
+            places = Places(entry.where, {}, entry.body, {}, locator)
+            context = Substitution(scope, places, path, problems)
+            settings = substitute(entry.body, (), context)
             assert isinstance(settings, dict)
-            expansion.organizations.append(
-                ExpandedOrganization(
-                    path, Places(entry.where, {}, entry.body, {}, locator), settings
-                )
-            )
+            expansion.organizations.append(ExpandedOrganization(path, context.placed(), settings))
     return expansion
 
 
@@ -249,45 +248,51 @@ def _for_each(
 def _values(
     name: str, value: Value, scope: Scope, where: Where, path: str, problems: Problems
 ) -> list[Variable] | None:
-    """A for_each variable's values: a list written in place, or a list variable."""
+    """A for_each variable's values: a list or a mapping written in place, or a
+    variable holding one. Over a mapping, each value is a key (``${site}``), and what
+    the mapping holds there its fields (``${site.code}``, or ``${site.value}``)."""
     if isinstance(value, str) and "${" in value:
         before = len(problems)
-        variable = lookup_list(value, scope, where, path, problems)
+        variable = lookup_whole(value, scope, where, path, problems)
         if variable is None:
             if len(problems) == before:
                 problems.add(_not_a_list(name, value), where, path)
             return None
-        if variable.items is not None:
-            return list(variable.items)
-        problems.add(
-            f"for_each.{name} must be a list of values, but {value} is {variable.text!r}",
-            where,
-            path,
-        )
-        return None
-    if not isinstance(value, list):
-        problems.add(_not_a_list(name, value), where, path)
-        return None
-    values = []
-    for index, item in enumerate(value):
-        if not isinstance(item, str | Typed) or (isinstance(item, Typed) and item.value is None):
+        if variable.kind == "scalar":
             problems.add(
-                f"a for_each value must be text, a number or true/false, not {kind_of(item)}",
-                where / index,
-                f"{path}[{index}]",
+                f"for_each.{name} must be a list of values or a mapping, but {value} is "
+                f"{variable.text!r}",
+                where,
+                path,
             )
             return None
-        variable = substitute_variable(
-            item, scope, where / index, f"{path}[{index}]", problems, "for_each"
-        )
+    elif isinstance(value, list | dict):
+        bad = shape_problem(value, nulls=False)
+        if bad is not None:
+            parts, part, expected = bad
+            problems.add(
+                f"expected {expected} in a for_each value, not {kind_of(part)}",
+                where.joined(parts),
+                show_path(path, parts),
+            )
+            return None
+        variable = substitute_variable(value, scope, where, path, problems, "for_each")
         if variable is None:
             return None
-        values.append(variable)
-    return values
+    else:
+        problems.add(_not_a_list(name, value), where, path)
+        return None
+    if variable.kind == "list":
+        return list(variable.items)
+    assert variable.fields is not None
+    return [
+        item.keyed(key, variable.where / key if variable.where else None)
+        for key, item in variable.fields.items()
+    ]
 
 
 def _not_a_list(name: str, value: Value) -> str:
     return (
-        f"for_each.{name} must be a list of values (or a ${{variable}} holding one), "
-        f"not {kind_of(value)}"
+        f"for_each.{name} must be a list of values or a mapping (or a ${{variable}} holding "
+        f"one), not {kind_of(value)}"
     )

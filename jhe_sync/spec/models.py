@@ -30,6 +30,7 @@ from pydantic import (
 
 from jhe_sync.errors import SourceLocation
 from jhe_sync.spec.locator import Places, parse_path
+from jhe_sync.spec.values import slugify
 
 SCOPE_CODE_PATTERN = (
     r"^(?:[a-z][a-z0-9]*:[a-z0-9]+(?:-[a-z0-9]+)*:[0-9]+(?:\.[0-9]+)*|[A-Z][A-Za-z]+)$"
@@ -205,7 +206,10 @@ class StudySpec(_Strict):
     name: NonEmpty = Field(
         description="The study's name on the exchange; unique in its organization."
     )
-    description: NonEmpty = Field(description="The study's description on the exchange.")
+    description: NonEmpty | None = Field(
+        default=None,
+        description="The study's description on the exchange. Required, except with state: absent.",
+    )
     organization: OrganizationRef
     icon_url: (
         Annotated[str, StringConstraints(strip_whitespace=True, pattern=URL_PATTERN)] | None
@@ -308,9 +312,6 @@ class Desired(_Strict):
         raise KeyError(key)
 
 
-_SLUG_STRIP = re.compile(r"[^a-z0-9]+")
-
-
 def slug(name: str) -> str:
     """The default study key: lower case, runs of other characters become one dash."""
-    return _SLUG_STRIP.sub("-", name.lower()).strip("-") or "study"
+    return slugify(name) or "study"

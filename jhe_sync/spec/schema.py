@@ -24,6 +24,8 @@ from jhe_sync.spec.variables import VARIABLE_NAME
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _SUBSTITUTION = {"$ref": "#/$defs/Substitution"}
 _REQUIRED_WITHOUT_TEMPLATE = ["name", "description", "organization"]
+_REQUIRED_TO_DELETE = ["name", "organization", "state"]
+"""``state: absent`` needs only what identifies the study."""
 
 Schema = dict[str, Any]
 
@@ -38,9 +40,11 @@ def json_schema() -> Schema:
         defs[name]["description"] = _first_paragraph(defs[name].get("description", ""))
 
     fields = _allow_substitution(_without_titles(study))["properties"]
-    for link in LINKS:
-        fields[link.spec_field] = _not_nullable(fields[link.spec_field])
+    for name in (*(link.spec_field for link in LINKS), "description"):
+        fields[name] = _not_nullable(fields[name])
     fields["patients"]["items"] = {"$ref": "#/$defs/Patient"}
+    for name in (*(link.spec_field for link in LINKS), "previous_names"):
+        fields[name] = _or_substitution(fields[name])
 
     defs["Patient"] = {
         "description": "A patient to enroll: an email, an id, or a mapping with exactly one of "
@@ -54,7 +58,8 @@ def json_schema() -> Schema:
     }
     defs["PatientRef"]["oneOf"] = [{"required": [key]} for key in ("email", "identifier", "id")]
     defs["Substitution"] = {
-        "description": "A value with ${name} or ${env:NAME} references, checked once substituted.",
+        "description": "A value with ${name}, ${name.field}, ${env:NAME} or ${slug:name} "
+        "references, checked once substituted.",
         "type": "string",
         "pattern": r"\$\{[^{}]*\}",
     }
@@ -69,12 +74,18 @@ def json_schema() -> Schema:
                 "description": ENTRY_KEYS["for_each"],
                 "type": "object",
                 "propertyNames": {"pattern": _anchored(VARIABLE_NAME.pattern)},
-                "additionalProperties": {"anyOf": [_list_of_scalars(), _SUBSTITUTION]},
+                "additionalProperties": {
+                    "anyOf": [_list_of_scalars(), _mapping_of_values(), _SUBSTITUTION]
+                },
                 "minProperties": 1,
             },
         },
         "additionalProperties": False,
-        "anyOf": [{"required": ["use"]}, {"required": _REQUIRED_WITHOUT_TEMPLATE}],
+        "anyOf": [
+            {"required": ["use"]},
+            {"required": _REQUIRED_WITHOUT_TEMPLATE},
+            {"required": _REQUIRED_TO_DELETE, "properties": {"state": {"const": "absent"}}},
+        ],
     }
     defs["Template"] = {
         "description": "Study fields that study entries take with use:. "
@@ -100,7 +111,9 @@ def json_schema() -> Schema:
                 "description": FILE_KEYS["vars"],
                 "type": "object",
                 "propertyNames": {"pattern": _anchored(VARIABLE_NAME.pattern)},
-                "additionalProperties": {"anyOf": [_scalar(), _list_of_scalars()]},
+                "additionalProperties": {
+                    "anyOf": [_scalar(), _list_of_scalars(), _mapping_of_values()]
+                },
             },
             "organizations": {
                 "description": FILE_KEYS["organizations"],
@@ -151,6 +164,21 @@ def _scalar() -> Schema:
 
 def _list_of_scalars() -> Schema:
     return {"type": "array", "items": _scalar()}
+
+
+def _mapping_of_values() -> Schema:
+    """What a mapping variable or a for_each over a mapping holds: names to scalars,
+    lists of them, or mappings of those (``{Lifespan Lab: {code: ll}}``)."""
+    values = [_scalar(), _list_of_scalars()]
+    record = {"type": "object", "additionalProperties": {"anyOf": values}}
+    return {"type": "object", "additionalProperties": {"anyOf": [*values, record]}}
+
+
+def _or_substitution(schema: Schema) -> Schema:
+    """A list, or a ``${variable}`` holding one (``patients: ${site_patients}``)."""
+    outer = {k: v for k, v in schema.items() if k in ("description", "default")}
+    inner = {k: v for k, v in schema.items() if k not in ("description", "default")}
+    return {**outer, "anyOf": [inner, _SUBSTITUTION]}
 
 
 def _not_nullable(schema: Schema) -> Schema:

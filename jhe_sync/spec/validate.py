@@ -76,13 +76,23 @@ def validate_study(study: ExpandedStudy, problems: Problems) -> StudySpec | None
             f"{study.path}.{field}",
         )
         del data[field]
+    context = _TemplateContext(study.template, study.from_template)
+    # A study to delete needs only what identifies it: no description.
+    undescribed = data.get("state") != "absent" and data.get("description") is None
+    if undescribed:
+        problems.add(
+            "missing required key 'description'" + context.note("description", missing=True)
+            if "description" not in data
+            else "expected text, not nothing (null)" + context.note("description", missing=False),
+            places.where(("description",)),
+            f"{study.path}.description",
+        )
     try:
         model = StudySpec.model_validate(data)
     except ValidationError as error:
-        context = _TemplateContext(study.template, study.from_template)
         add_problems(error, data, places, study.path, StudySpec, context, problems)
         return None
-    if nulls:
+    if nulls or undescribed:
         return None
     return model.with_places(places)
 
@@ -157,7 +167,15 @@ def add_problems(
             where = places.where(parts)
             message = _message(details, value)
             note = context.note(field, missing=False) if context else ""
-        problems.add(message + note, where, show_path(prefix, full))
+        problems.add(message + note + _from_variable(places, parts), where, show_path(prefix, full))
+
+
+def _from_variable(places: Places, parts: tuple[PathPart, ...]) -> str:
+    """Says that a value is (or is in) a list that came whole from a variable."""
+    if parts in places.spliced:
+        return f" (${{{places.spliced[parts][0]}}} is a list)"
+    name = places.variable_of(parts)
+    return f" (from the list variable ${{{name}}})" if name else ""
 
 
 def _follow(data: object, loc: tuple[int | str, ...]) -> tuple[tuple[PathPart, ...], Any, str]:

@@ -12,6 +12,7 @@ study; a line and column are worked out from it (``locator``) only for a problem
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -109,3 +110,11 @@ def join_path(prefix: str, part: PathPart) -> str:
     if isinstance(part, int):
         return f"{prefix}[{part}]"
     return f"{prefix}.{part}" if prefix else part
+
+
+_SLUG_STRIP = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(text: str) -> str:
+    """Lower case, each run of other characters one dash (``${slug:site}``, default keys)."""
+    return _SLUG_STRIP.sub("-", text.lower()).strip("-")

@@ -1,21 +1,33 @@
 """Variables and ``${...}`` substitution: text only, no expressions.
 
 A reference is ``${name}`` (from ``for_each``, the file's ``vars:``, ``--var-file`` or
-``--var``) or ``${env:NAME}`` (the environment); ``$${`` writes a literal ``${``. A
-value that is exactly one reference takes the variable's value as it is (so a number
-stays a number); a reference inside other text inserts the variable's text as written.
-The result is never scanned again, so a value cannot smuggle in another reference.
+``--var``), ``${name.field}`` (a field of a mapping: the entry a ``for_each`` over a
+mapping is at, or a mapping variable), or ``${env:NAME}`` (the environment); the filter
+``${slug:...}`` gives any of them as a slug (``Lifespan Lab`` -> ``lifespan-lab``);
+``$${`` writes a literal ``${``. A value that is exactly one reference takes the
+variable's value as it is (a number stays a number, a list is the list); a reference
+inside other text inserts the variable's text as written. The result is never scanned
+again, so a value cannot smuggle in another reference.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Literal
 
-from jhe_sync.spec.locator import Problems
-from jhe_sync.spec.suggest import closest
-from jhe_sync.spec.values import ScalarValue, Typed, Value, Where, join_path
+from jhe_sync.spec.locator import Places, Problems
+from jhe_sync.spec.suggest import closest, did_you_mean
+from jhe_sync.spec.values import (
+    PathPart,
+    ScalarValue,
+    Typed,
+    Value,
+    Where,
+    show_path,
+    slugify,
+)
 
 VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -29,17 +41,25 @@ def not_a_variable_name(name: str) -> str:
 
 _REFERENCE = re.compile(r"\$\$\{|\$\{([^{}]*)\}|\$\{")
 _ENV_PREFIX = "env:"
+_SLUG_PREFIX = "slug:"
+VariableKind = Literal["scalar", "list", "mapping"]
 
 
 @dataclass(frozen=True, slots=True)
 class Variable:
-    """A variable's value, its text as written, and where it was set (for messages)."""
+    """A variable's value, its text as written, and where it was set (for messages).
+
+    A list variable has ``items``; a mapping variable has ``fields`` (its values by
+    key). The variable a ``for_each`` over a mapping gives each study is a scalar (the
+    key) with ``fields`` too: those of the value at that key.
+    """
 
     value: ScalarValue
     text: str
     source: str
-    items: tuple[Variable, ...] | None = None
-    """Set for a list variable, which only a ``for_each`` value may use."""
+    kind: VariableKind = "scalar"
+    items: tuple[Variable, ...] = ()
+    fields: Mapping[str, Variable] | None = None
     where: Where | None = None
     """Where it was set, when that is a file."""
 
@@ -49,18 +69,55 @@ class Variable:
         return cls(text, text, source)
 
     @classmethod
-    def from_value(cls, value: str | Typed | list[Value], source: str, where: Where) -> Variable:
-        """A variable written in YAML: a scalar, or a list of scalars."""
+    def from_value(cls, value: Value, source: str, where: Where) -> Variable:
+        """A variable written in YAML (its shape checked by ``shape_problem``)."""
         if isinstance(value, str):
             return cls(value, value, source, where=where)
         if isinstance(value, Typed):
             return cls(value.value, value.text, source, where=where)
-        items = tuple(
-            cls.from_value(item, source, where / index)
-            for index, item in enumerate(value)
-            if isinstance(item, str | Typed)
-        )
-        return cls(None, "", source, items, where)
+        if isinstance(value, list):
+            items = tuple(
+                cls.from_value(item, source, where / index) for index, item in enumerate(value)
+            )
+            return cls(None, "", source, "list", items, where=where)
+        fields = {key: cls.from_value(item, source, where / key) for key, item in value.items()}
+        return cls(None, "", source, "mapping", fields=fields, where=where)
+
+    def keyed(self, key: str, where: Where | None) -> Variable:
+        """The variable a for_each over a mapping gives for ``key``, this being its value:
+        ``${site}`` is the key, ``${site.FIELD}`` a field of a mapping value, and
+        ``${site.value}`` a value that is not a mapping."""
+        fields = self.fields if self.kind == "mapping" else {"value": self}
+        return Variable(key, key, "for_each", fields=fields, where=where)
+
+
+_IN_A_LIST = "text, a number or true/false"
+_IN_A_MAPPING = "text, a number, true/false or a list of those"
+
+
+def shape_problem(
+    value: Value, nulls: bool = True, depth: int = 0
+) -> tuple[tuple[PathPart, ...], Value, str] | None:
+    """Where a variable's value holds what no variable may, that part, and what may be
+    there instead; None when all is well.
+
+    A variable is a scalar, a list of scalars, or a mapping whose values are those or
+    mappings of those (``sites: {Lifespan Lab: {code: ll, patients: [...]}}``); with
+    ``nulls`` false, no scalar may be null."""
+    if isinstance(value, str | Typed):
+        if nulls or not (isinstance(value, Typed) and value.value is None):
+            return None
+        return (), value, "a value"
+    parts = enumerate(value) if isinstance(value, list) else value.items()
+    for key, item in parts:
+        if isinstance(value, list) and isinstance(item, list | dict):
+            return (key,), item, _IN_A_LIST
+        if isinstance(item, dict) and depth >= 1:
+            return (key,), item, _IN_A_MAPPING
+        found = shape_problem(item, nulls, depth + 1)
+        if found is not None:
+            return (key, *found[0]), found[1], found[2]
+    return None
 
 
 @dataclass(slots=True)
@@ -80,29 +137,48 @@ class Scope:
         return Scope({**self.variables, **more}, self.environ, self.env_used)
 
 
-def substitute(value: Value, scope: Scope, where: Where, path: str, problems: Problems) -> object:
-    """The value as plain data (a typed scalar as its value) with every reference
-    replaced; problems are added, never raised. Unchanged lists and mappings are
-    returned as they are, not copied."""
+@dataclass
+class Substitution:
+    """One entry's substitution: where its values are, how problems name them, and the
+    values that came whole from a list variable (their items are where it was set)."""
+
+    scope: Scope
+    places: Places
+    prefix: str
+    problems: Problems
+    spliced: dict[tuple[PathPart, ...], tuple[str, Where]] = field(default_factory=dict)
+
+    def where(self, at: tuple[PathPart, ...]) -> Where:
+        return self.places.where(at)
+
+    def path(self, at: tuple[PathPart, ...]) -> str:
+        return show_path(self.prefix, at)
+
+    def placed(self) -> Places:
+        """The entry's places, with the items of spliced lists where their variable is."""
+        if not self.spliced:
+            return self.places
+        return replace(self.places, spliced={**self.places.spliced, **self.spliced})
+
+
+def substitute(value: Value, at: tuple[PathPart, ...], context: Substitution) -> object:
+    """The value at ``at`` in an entry as plain data (a typed scalar as its value) with
+    every reference replaced; problems are added, never raised. Unchanged lists and
+    mappings are returned as they are, not copied."""
     kind = type(value)
     if kind is str:
         if "${" not in value:  # type: ignore[operator]
             return value
-        return _substitute_text(value, scope, where, path, problems)  # type: ignore[arg-type]
+        return _substitute_text(value, at, context)  # type: ignore[arg-type]
     if kind is Typed:
         return value.value  # type: ignore[union-attr]
     if kind is list:
         items: list[Value] = value  # type: ignore[assignment]
         result: list[object] | None = None
         for index, item in enumerate(items):
-            item_kind = type(item)
-            if item_kind is str and "${" not in item:  # type: ignore[operator]
+            if isinstance(item, str) and "${" not in item:
                 continue
-            new = (
-                item.value  # type: ignore[union-attr]
-                if item_kind is Typed
-                else substitute(item, scope, where / index, join_path(path, index), problems)
-            )
+            new = substitute(item, (*at, index), context)
             if new is not item:
                 if result is None:
                     result = list(items)
@@ -113,7 +189,7 @@ def substitute(value: Value, scope: Scope, where: Where, path: str, problems: Pr
     for key, item in entries.items():
         if isinstance(item, str) and "${" not in item:
             continue
-        new = substitute(item, scope, where / key, join_path(path, key), problems)
+        new = substitute(item, (*at, key), context)
         if new is not item:
             if changed is None:
                 changed = dict(entries)
@@ -121,50 +197,62 @@ def substitute(value: Value, scope: Scope, where: Where, path: str, problems: Pr
     return entries if changed is None else changed
 
 
+def _substitute_text(text: str, at: tuple[PathPart, ...], context: Substitution) -> object:
+    where, path, problems = context.where(at), context.path(at), context.problems
+    whole = _REFERENCE.fullmatch(text)
+    if whole and whole.group(1) is not None:
+        variable = _lookup(whole.group(1), where.at_offset(0), context.scope, path, problems)
+        if variable is None:
+            return text
+        if variable.kind == "list":
+            if variable.where is not None:
+                context.spliced[at] = (whole.group(1), variable.where)
+            return [item.value for item in variable.items]
+        if variable.kind == "mapping":
+            problems.add(_mapping_as_value(whole.group(1)), where.at_offset(0), path)
+            return text
+        return variable.value
+    return _insert(text, context.scope, where, path, problems)
+
+
 def substitute_variable(
-    value: str | Typed, scope: Scope, where: Where, path: str, problems: Problems, source: str
+    value: Value, scope: Scope, where: Where, path: str, problems: Problems, source: str
 ) -> Variable | None:
-    """A scalar, references replaced, as a variable (a ``for_each`` value); None when a
-    reference in it could not be replaced (the problem is added)."""
+    """A value written in place in a ``for_each`` (a scalar, a list of scalars, or a
+    mapping of those), references replaced, as a variable; None when a reference in
+    it could not be replaced (the problem is added)."""
     if isinstance(value, Typed):
         return Variable(value.value, value.text, source, where=where)
+    if isinstance(value, list | dict):
+        parts = value.items() if isinstance(value, dict) else enumerate(value)
+        found = {
+            key: substitute_variable(item, scope, where / key, f"{path}.{key}", problems, source)
+            for key, item in parts
+        }
+        if any(variable is None for variable in found.values()):
+            return None
+        if isinstance(value, list):
+            return Variable(None, "", source, "list", tuple(found.values()), where=where)  # type: ignore[arg-type]
+        return Variable(None, "", source, "mapping", fields=found, where=where)  # type: ignore[arg-type]
     if "${" not in value:
         return Variable(value, value, source, where=where)
+    whole = _REFERENCE.fullmatch(value)
+    if whole and whole.group(1) is not None:
+        variable = _lookup(whole.group(1), where.at_offset(0), scope, path, problems)
+        if variable is None:
+            return None
+        if variable.kind != "scalar":
+            problems.add(_not_text(whole.group(1), variable), where.at_offset(0), path)
+            return None
+        return Variable(variable.value, variable.text, source, where=where)
     before = len(problems)
-    is_whole, variable = _whole_reference(value, scope, where, path, problems)
-    if is_whole:
-        return (
-            None
-            if variable is None
-            else Variable(variable.value, variable.text, source, where=where)
-        )
-    text = _substitute_text(value, scope, where, path, problems)
-    if len(problems) > before or not isinstance(text, str):
-        return None
-    return Variable(text, text, source, where=where)
+    text = _insert(value, scope, where, path, problems)
+    return Variable(text, text, source, where=where) if len(problems) == before else None
 
 
-def _whole_reference(
-    text: str, scope: Scope, where: Where, path: str, problems: Problems
-) -> tuple[bool, Variable | None]:
-    """Whether ``text`` is exactly one reference, and then its (scalar) variable: None
-    when it cannot be used there (the problem is added)."""
-    whole = _REFERENCE.fullmatch(text)
-    if whole is None or whole.group(1) is None:
-        return False, None
-    variable = _lookup(whole.group(1), where.at_offset(0), scope, path, problems)
-    if variable is not None and variable.items is not None:
-        problems.add(_list_in_text(whole.group(1)), where.at_offset(0), path)
-        return True, None
-    return True, variable
-
-
-def _substitute_text(
-    text: str, scope: Scope, where: Where, path: str, problems: Problems
-) -> object:
-    is_whole, variable = _whole_reference(text, scope, where, path, problems)
-    if is_whole:
-        return text if variable is None else variable.value
+def _insert(text: str, scope: Scope, where: Where, path: str, problems: Problems) -> str:
+    """The text with each reference replaced by its variable's text (unchanged when one
+    cannot be: the problem is added)."""
     found_problem = False
     pieces: list[str] = []
     last = 0
@@ -178,8 +266,8 @@ def _substitute_text(
         variable = _lookup(match.group(1), at, scope, path, problems)
         if variable is None:
             found_problem = True
-        elif variable.items is not None:
-            problems.add(_list_in_text(match.group(1)), at, path)
+        elif variable.kind != "scalar":
+            problems.add(_not_text(match.group(1) or "", variable), at, path)
             found_problem = True
         else:
             pieces.append(variable.text)
@@ -190,25 +278,31 @@ def _substitute_text(
 
 
 def referenced_names(texts: Iterable[str]) -> set[str]:
-    """The variables that ``${name}`` references in these texts name (not ``env:``)."""
+    """The variables that ``${...}`` references in these texts read (``env:`` aside)."""
     names = set()
     for text in texts:
         for match in _REFERENCE.finditer(text):
-            reference = match.group(1)
+            reference = (match.group(1) or "").strip().removeprefix(_SLUG_PREFIX)
             if reference and not reference.startswith(_ENV_PREFIX):
-                names.add(reference.strip())
+                names.add(reference.split(".", 1)[0])
     return names
 
 
-def lookup_list(
+def lookup_whole(
     text: str, scope: Scope, where: Where, path: str, problems: Problems
 ) -> Variable | None:
-    """The variable a whole-value reference (``${sites}``) names, list or not; None
-    when the text is not one reference or names nothing (then the problem is added)."""
+    """The variable a whole-value reference (``${sites}``) names, of any kind; None
+    when it names nothing (the problem is added) or the text is not one reference."""
     whole = _REFERENCE.fullmatch(text)
     if whole is None or whole.group(1) is None:
         return None
     return _lookup(whole.group(1), where.at_offset(0), scope, path, problems)
+
+
+def is_whole_reference(text: str) -> bool:
+    """Whether the text is exactly one ``${...}`` reference."""
+    whole = _REFERENCE.fullmatch(text)
+    return whole is not None and whole.group(1) is not None
 
 
 def _lookup(
@@ -225,31 +319,69 @@ def _lookup(
             path,
         )
         return None
-    if reference.startswith(_ENV_PREFIX):
-        name = reference[len(_ENV_PREFIX) :]
-        if not VARIABLE_NAME.fullmatch(name):
+    if reference.startswith(_SLUG_PREFIX):
+        inner = reference[len(_SLUG_PREFIX) :]
+        variable = _lookup(inner, where, scope, path, problems) if inner else None
+        if not inner:
             problems.add(_not_a_reference(reference), where, path)
+        if variable is None:
             return None
-        if is_credential_name(name):
+        if variable.kind != "scalar":
             problems.add(
-                f"${{env:{name}}} names a credential: a spec may not read it, since "
-                "its value would be printed in plans, saved plans and journals",
+                f"${{slug:...}} makes a slug of text; ${{{inner}}} is {_kind_words(variable)}",
                 where,
                 path,
             )
             return None
-        if name not in scope.environ:
-            problems.add(f"the environment variable {name} is not set", where, path)
-            return None
-        scope.env_used[name] = scope.environ[name]
-        return Variable.from_text(scope.environ[name], f"environment variable {name}")
-    if not VARIABLE_NAME.fullmatch(reference):
+        return Variable.from_text(slugify(variable.text), variable.source)
+    if reference.startswith(_ENV_PREFIX):
+        return _environment(reference, where, scope, path, problems)
+    name, dot, key = reference.partition(".")
+    if not VARIABLE_NAME.fullmatch(name) or (dot and not VARIABLE_NAME.fullmatch(key)):
         problems.add(_not_a_reference(reference), where, path)
         return None
-    variable = scope.variables.get(reference)
+    variable = scope.variables.get(name)
     if variable is None:
-        problems.add(_undefined(reference, scope), where, path)
-    return variable
+        problems.add(_undefined(name, scope), where, path)
+        return None
+    if not dot:
+        return variable
+    if variable.fields is None:
+        problems.add(
+            f"${{{name}}} has no fields to read with ${{{reference}}}: fields are those of a "
+            "mapping (a for_each over a mapping, or a mapping variable)",
+            where,
+            path,
+        )
+        return None
+    found = variable.fields.get(key)
+    if found is None:
+        problems.add(
+            f"${{{name}}} has no field {key!r}{did_you_mean(key, variable.fields)}", where, path
+        )
+    return found
+
+
+def _environment(
+    reference: str, where: Where, scope: Scope, path: str, problems: Problems
+) -> Variable | None:
+    name = reference[len(_ENV_PREFIX) :]
+    if not VARIABLE_NAME.fullmatch(name):
+        problems.add(_not_a_reference(reference), where, path)
+        return None
+    if is_credential_name(name):
+        problems.add(
+            f"${{env:{name}}} names a credential: a spec may not read it, since "
+            "its value would be printed in plans, saved plans and journals",
+            where,
+            path,
+        )
+        return None
+    if name not in scope.environ:
+        problems.add(f"the environment variable {name} is not set", where, path)
+        return None
+    scope.env_used[name] = scope.environ[name]
+    return Variable.from_text(scope.environ[name], f"environment variable {name}")
 
 
 _CREDENTIAL_NAME = re.compile(
@@ -276,10 +408,29 @@ def _undefined(name: str, scope: Scope) -> str:
 
 def _not_a_reference(reference: str) -> str:
     return (
-        f"'${{{reference}}}' is not a variable reference: write ${{name}} or ${{env:NAME}} "
-        "(substitution is text only, without expressions or spaces)"
+        f"'${{{reference}}}' is not a variable reference: write ${{name}}, ${{name.field}}, "
+        "${env:NAME} or ${slug:name} (substitution is text only, without expressions or spaces)"
     )
 
 
-def _list_in_text(name: str) -> str:
-    return f"the variable {name!r} is a list; a list variable can only be a whole for_each value"
+def _kind_words(variable: Variable) -> str:
+    return "a list" if variable.kind == "list" else "a mapping"
+
+
+def _not_text(reference: str, variable: Variable) -> str:
+    where_it_goes = (
+        "a whole value where a list is expected (patients: ${name}) or a whole for_each value"
+        if variable.kind == "list"
+        else "a whole for_each value, or read by field (${name.field})"
+    )
+    return (
+        f"the variable {reference!r} is {_kind_words(variable)}: it cannot be part of text; "
+        f"use it as {where_it_goes}"
+    )
+
+
+def _mapping_as_value(reference: str) -> str:
+    return (
+        f"the variable {reference!r} is a mapping: read one of its fields (${{{reference}.FIELD}}) "
+        "or make it a whole for_each value"
+    )

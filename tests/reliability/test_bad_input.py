@@ -225,7 +225,7 @@ def test_a_bad_variable_file_is_one_located_error(
     jhe: Callable[..., Run], local: str, local_db: Path, tmp_path: Path
 ) -> None:
     variables = tmp_path / "prod.vars.yaml"
-    variables.write_text("stage: prod\nsites: {Lifespan Lab: yes}\n", encoding="utf-8")
+    variables.write_text("stage: prod\nsites: [[Lifespan Lab]]\n", encoding="utf-8")
     before = database_rows(local_db)
     run = jhe("plan", ROOT / "examples/multi-site", "--var-file", variables, "--url", local)
     assert_one_located_error(run, str(variables), 2, "sites")

@@ -85,12 +85,12 @@ def test_a_variable_file_is_a_mapping_of_names_to_values(tmp_path: Path) -> None
     assert "a variable file is a mapping of names to values, not a list" in problem.message
 
 
-def test_a_variable_file_value_must_be_text_or_a_list(tmp_path: Path) -> None:
-    write(tmp_path, {"bad.vars.yaml": "ok: 1\nsite: {name: x}\n"})
+def test_a_variable_file_value_must_be_text_a_list_or_a_mapping(tmp_path: Path) -> None:
+    write(tmp_path, {"bad.vars.yaml": "ok: 1\nsite: [[x]]\n"})
     spec = ONE.replace("name: One", "name: 'One ${ok}'")
     (problem,) = problems([SpecSource.from_text(spec)], var_files=[tmp_path / "bad.vars.yaml"])
-    assert problem.location == SourceLocation(str(tmp_path / "bad.vars.yaml"), 2, 7)
-    assert problem.path == "site"
+    assert problem.location == SourceLocation(str(tmp_path / "bad.vars.yaml"), 2, 8)
+    assert problem.path == "site[0]"
 
 
 def test_a_var_flag_must_name_a_variable() -> None:

@@ -272,7 +272,7 @@ CASES = {
         "version: 1\nvars: {site: A}\n" + STUDY[11:] + "    for_each:\n      where: ${site}\n",
         "8:14",
         "studies[0].for_each.where",
-        "for_each.where must be a list of values, but ${site} is 'A'",
+        "for_each.where must be a list of values or a mapping, but ${site} is 'A'",
     ),
     "for_each giving every study the same key": Case(
         study_with("for_each: {site: [A, B]}"),

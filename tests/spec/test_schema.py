@@ -46,13 +46,23 @@ def test_a_study_entry_needs_name_description_and_organization_unless_it_uses_a_
     assert json_schema()["$defs"]["Study"]["anyOf"] == [
         {"required": ["use"]},
         {"required": ["name", "description", "organization"]},
+        {
+            "required": ["name", "organization", "state"],
+            "properties": {"state": {"const": "absent"}},
+        },
     ]
 
 
 def test_typed_values_also_accept_a_substitution() -> None:
     study = json_schema()["$defs"]["Study"]["properties"]
     assert {"$ref": "#/$defs/Substitution"} in study["protect"]["anyOf"]
-    assert {"$ref": "#/$defs/Substitution"} in study["scope_requests"]["items"]["anyOf"]
+    assert {"$ref": "#/$defs/Substitution"} in study["scope_requests"]["anyOf"][0]["items"]["anyOf"]
+
+
+def test_a_list_also_accepts_a_variable_holding_one() -> None:
+    study = json_schema()["$defs"]["Study"]["properties"]
+    for name in ("scope_requests", "data_sources", "clients", "patients", "previous_names"):
+        assert study[name]["anyOf"][1] == {"$ref": "#/$defs/Substitution"}, name
 
 
 def test_the_schema_text_is_stable_json() -> None:
