@@ -18,7 +18,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -53,37 +53,76 @@ from jhe_sync.plan.render.formats import FORMATS, Format
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-# Options are defined once and shared by the commands that take them.
+# Options are defined once and shared by the commands that take them; a group of them
+# reaches the command as the one value it stands for (SpecFiles, Connection, Safeguards).
+
+
+def _grouped(
+    options: Sequence[Callable[[Any], Any]],
+    keys: Sequence[str],
+    name: str,
+    build: Callable[..., object],
+) -> Callable[[F], F]:
+    """Decorate a command with ``options``; it receives ``build(**their values)`` as
+    ``name`` instead of the values themselves (``keys``: their parameter names)."""
+
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def command(*args: Any, **kwargs: Any) -> Any:
+            values = {key: kwargs.pop(key) for key in keys}
+            return func(*args, **{name: build(**values)}, **kwargs)
+
+        decorated: Any = command
+        for option in reversed(options):
+            decorated = option(decorated)
+        return cast(F, decorated)
+
+    return decorate
 
 
 def spec_options(*, required: bool = True) -> Callable[[F], F]:
     """The spec PATHS (optional for apply, which may take --plan FILE instead) and the
-    variables they are read with."""
-
-    def decorate(func: F) -> F:
-        func = click.argument("paths", nargs=-1, required=required, type=click.Path(exists=True))(
-            func
-        )
-        func = click.option(
-            "--var",
-            "variables",
-            multiple=True,
-            metavar="NAME=VALUE",
-            help="Set a spec variable (repeatable; later wins over --var-file).",
-        )(func)
-        func = click.option(
+    variables they are read with, as ``spec: SpecFiles``."""
+    options = [
+        click.argument("paths", nargs=-1, required=required, type=click.Path(exists=True)),
+        click.option(
             "--var-file",
             "var_files",
             multiple=True,
             type=click.Path(exists=True, dir_okay=False),
             help="YAML file of variables (repeatable; later files win).",
-        )(func)
-        return func
+        ),
+        click.option(
+            "--var",
+            "variables",
+            multiple=True,
+            metavar="NAME=VALUE",
+            help="Set a spec variable (repeatable; later wins over --var-file).",
+        ),
+    ]
 
-    return decorate
+    def spec(paths: Sequence[str], variables: Sequence[str], var_files: Sequence[str]) -> SpecFiles:
+        return SpecFiles(tuple(paths), tuple(variables), tuple(var_files))
+
+    return _grouped(options, ("paths", "variables", "var_files"), "spec", spec)
+
+
+def _connection(
+    url: str | None,
+    token: str | None,
+    client_id: str | None,
+    token_url: str | None,
+    insecure_http: bool,
+    parallelism: int,
+    verbose: int,
+) -> Connection:
+    _configure_logging(verbose)
+    return Connection(url, token, client_id, insecure_http, parallelism, token_url)
 
 
 def connection_options(func: F) -> F:
+    """Where the exchange is, the credentials, parallelism and -v, as ``connection``
+    (-v sets up the request log on stderr)."""
     options = [
         click.option(
             "--url",
@@ -120,9 +159,8 @@ def connection_options(func: F) -> F:
         ),
         click.option("-v", "--verbose", count=True, help="Log each request to stderr (-vv: more)."),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    keys = ("url", "token", "client_id", "token_url", "insecure_http", "parallelism", "verbose")
+    return _grouped(options, keys, "connection", _connection)(func)
 
 
 def format_option(func: F) -> F:
@@ -158,6 +196,7 @@ def target_option(func: F) -> F:
 
 
 def safety_options(func: F) -> F:
+    """The destructive-change flags, as ``safeguards: Safeguards``."""
     options = [
         click.option(
             "--allow-destroy",
@@ -181,27 +220,11 @@ def safety_options(func: F) -> F:
             help="Apply even when the plan destroys more than --max-destroy or a quarter of what it manages.",
         ),
     ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    keys = ("allow_destroy", "max_destroy", "ignore_destroy_threshold")
+    return _grouped(options, keys, "safeguards", _safeguards)(func)
 
 
 # -- from flags to requests -------------------------------------------------------------
-
-
-def _spec(paths: Sequence[str], variables: Sequence[str], var_files: Sequence[str]) -> SpecFiles:
-    return SpecFiles(tuple(paths), tuple(variables), tuple(var_files))
-
-
-def _connection(
-    url: str | None,
-    token: str | None,
-    client_id: str | None,
-    token_url: str | None,
-    insecure_http: bool,
-    parallelism: int,
-) -> Connection:
-    return Connection(url, token, client_id, insecure_http, parallelism, token_url)
 
 
 def _safeguards(
@@ -229,9 +252,9 @@ def cli() -> None:
 
 @cli.command()
 @spec_options()
-def validate(paths: Sequence[str], variables: Sequence[str], var_files: Sequence[str]) -> None:
+def validate(spec: SpecFiles) -> None:
     """Check spec files offline: syntax, schema, templates, variables."""
-    request = ValidateRequest(_spec(paths, variables, var_files))
+    request = ValidateRequest(spec)
     from jhe_sync import workflow
 
     sys.exit(workflow.validate_command(_terminal(), request))
@@ -260,29 +283,19 @@ def schema() -> None:
     help="Exit 2 when there are changes (0: none, 1: error, 3: refused by a safeguard).",
 )
 def plan(
-    paths: Sequence[str],
-    variables: Sequence[str],
-    var_files: Sequence[str],
-    url: str | None,
-    token: str | None,
-    client_id: str | None,
-    token_url: str | None,
-    insecure_http: bool,
-    parallelism: int,
-    verbose: int,
+    spec: SpecFiles,
+    connection: Connection,
     output_format: Format,
     targets: Sequence[str],
-    allow_destroy: Sequence[str],
-    max_destroy: int,
-    ignore_destroy_threshold: bool,
+    safeguards: Safeguards,
     out: str | None,
     detailed_exitcode: bool,
 ) -> None:
     """Show the calls that would bring the exchange to what the spec says."""
     request = PlanRequest(
-        spec=_spec(paths, variables, var_files),
-        connection=_connection(url, token, client_id, token_url, insecure_http, parallelism),
-        safeguards=_safeguards(allow_destroy, max_destroy, ignore_destroy_threshold),
+        spec=spec,
+        connection=connection,
+        safeguards=safeguards,
         output_format=output_format,
         targets=tuple(targets),
         out=out,
@@ -290,7 +303,7 @@ def plan(
     )
     from jhe_sync import workflow
 
-    sys.exit(workflow.plan_command(_terminal(verbose), request))
+    sys.exit(workflow.plan_command(_terminal(), request))
 
 
 @cli.command()
@@ -326,37 +339,27 @@ def show(plan_file: str, output_format: Format) -> None:
     help="Append one JSON line per write to this file.",
 )
 def apply(
-    paths: Sequence[str],
-    variables: Sequence[str],
-    var_files: Sequence[str],
-    url: str | None,
-    token: str | None,
-    client_id: str | None,
-    token_url: str | None,
-    insecure_http: bool,
-    parallelism: int,
-    verbose: int,
+    spec: SpecFiles,
+    connection: Connection,
     output_format: ResultFormat,
     targets: Sequence[str],
-    allow_destroy: Sequence[str],
-    max_destroy: int,
-    ignore_destroy_threshold: bool,
+    safeguards: Safeguards,
     plan_file: str | None,
     auto_approve: bool,
     journal: str | None,
 ) -> None:
     """Make the planned calls, refusing destructive changes nobody allowed."""
-    if not paths and not plan_file:
+    if not spec.paths and not plan_file:
         raise click.UsageError("give spec PATHS, or --plan FILE")
-    if plan_file and (paths or variables or var_files):
+    if plan_file and (spec.paths or spec.variables or spec.var_files):
         raise click.UsageError(
             "--plan FILE applies a saved plan as it was made: give no spec PATHS, --var or --var-file"
         )
     request = ApplyRequest(
-        connection=_connection(url, token, client_id, token_url, insecure_http, parallelism),
-        spec=_spec(paths, variables, var_files) if paths else None,
+        connection=connection,
+        spec=spec if spec.paths else None,
         plan_file=plan_file,
-        safeguards=_safeguards(allow_destroy, max_destroy, ignore_destroy_threshold),
+        safeguards=safeguards,
         targets=tuple(targets),
         auto_approve=auto_approve,
         journal=journal,
@@ -364,7 +367,7 @@ def apply(
     )
     from jhe_sync import workflow
 
-    terminal = _terminal(verbose, to_stderr=output_format == "json")
+    terminal = _terminal(to_stderr=output_format == "json")
     sys.exit(workflow.apply_command(terminal, request))
 
 
@@ -399,13 +402,7 @@ def apply(
 )
 @click.option("--overwrite", is_flag=True, help="Replace spec files that already exist in --out.")
 def export(
-    url: str | None,
-    token: str | None,
-    client_id: str | None,
-    token_url: str | None,
-    insecure_http: bool,
-    parallelism: int,
-    verbose: int,
+    connection: Connection,
     output_format: ResultFormat,
     organizations: Sequence[str],
     study_ids: Sequence[int],
@@ -415,7 +412,7 @@ def export(
 ) -> None:
     """Write the live studies you can see as spec files, with pinned ids."""
     request = ExportRequest(
-        connection=_connection(url, token, client_id, token_url, insecure_http, parallelism),
+        connection=connection,
         organizations=tuple(_name_or_id(ref) for ref in organizations),
         study_ids=tuple(study_ids),
         out_dir=out_dir,
@@ -425,7 +422,7 @@ def export(
     )
     from jhe_sync import workflow
 
-    sys.exit(workflow.export_command(_terminal(verbose), request))
+    sys.exit(workflow.export_command(_terminal(), request))
 
 
 @cli.command()
@@ -433,27 +430,19 @@ def export(
 @connection_options
 @format_option
 def status(
-    paths: Sequence[str],
-    variables: Sequence[str],
-    var_files: Sequence[str],
-    url: str | None,
-    token: str | None,
-    client_id: str | None,
-    token_url: str | None,
-    insecure_http: bool,
-    parallelism: int,
-    verbose: int,
+    spec: SpecFiles,
+    connection: Connection,
     output_format: Format,
 ) -> None:
     """Report enrollment, consent and data upload for each study in the spec."""
     request = StatusRequest(
-        spec=_spec(paths, variables, var_files),
-        connection=_connection(url, token, client_id, token_url, insecure_http, parallelism),
+        spec=spec,
+        connection=connection,
         output_format=output_format,
     )
     from jhe_sync import workflow
 
-    sys.exit(workflow.status_command(_terminal(verbose), request))
+    sys.exit(workflow.status_command(_terminal(), request))
 
 
 @cli.command()
@@ -479,16 +468,8 @@ def status(
     help="Exit 2 while the exchange differs from the spec (0: they agree, 1: error).",
 )
 def drift(
-    paths: Sequence[str],
-    variables: Sequence[str],
-    var_files: Sequence[str],
-    url: str | None,
-    token: str | None,
-    client_id: str | None,
-    token_url: str | None,
-    insecure_http: bool,
-    parallelism: int,
-    verbose: int,
+    spec: SpecFiles,
+    connection: Connection,
     output_format: Format,
     applied_root: str | None,
     applied_ref: str,
@@ -496,8 +477,8 @@ def drift(
 ) -> None:
     """Show how the exchange differs from the spec, and which side each difference came from."""
     request = DriftRequest(
-        spec=_spec(paths, variables, var_files),
-        connection=_connection(url, token, client_id, token_url, insecure_http, parallelism),
+        spec=spec,
+        connection=connection,
         applied_root=applied_root,
         applied_ref=applied_ref,
         output_format=output_format,
@@ -505,7 +486,7 @@ def drift(
     )
     from jhe_sync import workflow
 
-    sys.exit(workflow.drift_command(_terminal(verbose), request))
+    sys.exit(workflow.drift_command(_terminal(), request))
 
 
 @cli.command()
@@ -530,16 +511,8 @@ def drift(
     "--show-links", is_flag=True, help="Print the invitation links (they are credentials)."
 )
 def invite(
-    paths: Sequence[str],
-    variables: Sequence[str],
-    var_files: Sequence[str],
-    url: str | None,
-    token: str | None,
-    client_id: str | None,
-    token_url: str | None,
-    insecure_http: bool,
-    parallelism: int,
-    verbose: int,
+    spec: SpecFiles,
+    connection: Connection,
     output_format: ResultFormat,
     study_key: str,
     client: str | None,
@@ -549,8 +522,8 @@ def invite(
 ) -> None:
     """Create invitation links for a study's enrolled patients (not part of plan/apply)."""
     request = InviteRequest(
-        spec=_spec(paths, variables, var_files),
-        connection=_connection(url, token, client_id, token_url, insecure_http, parallelism),
+        spec=spec,
+        connection=connection,
         study_key=study_key,
         client=_name_or_id(client) if client else None,
         patients=tuple(patients),
@@ -560,7 +533,7 @@ def invite(
     )
     from jhe_sync import workflow
 
-    sys.exit(workflow.invite_command(_terminal(verbose), request))
+    sys.exit(workflow.invite_command(_terminal(), request))
 
 
 @cli.command()
@@ -659,11 +632,10 @@ def emulator(
 # -- the terminal -----------------------------------------------------------------------
 
 
-def _terminal(verbose: int = 0, *, to_stderr: bool = False) -> Terminal:
-    """The terminal this process runs in; ``verbose``: log requests to stderr (-v, -vv);
-    ``to_stderr``: stdout holds a JSON document, so the prompt and the progress lines
-    go to stderr (and colour and questions depend on stderr being a terminal)."""
-    _configure_logging(verbose)
+def _terminal(*, to_stderr: bool = False) -> Terminal:
+    """The terminal this process runs in; ``to_stderr``: stdout holds a JSON document, so
+    the prompt and the progress lines go to stderr (and colour and questions depend on
+    stderr being a terminal)."""
     shown = sys.stderr if to_stderr else sys.stdout
     return Terminal(
         echo=click.echo,
