@@ -16,11 +16,13 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
 from typing import Any, TypeVar, cast
 
 import click
+from click.core import ParameterSource
 
 from jhe_sync import __version__
 from jhe_sync.commands import (
@@ -82,9 +84,17 @@ def _grouped(
 
 def spec_options(*, required: bool = True) -> Callable[[F], F]:
     """The spec PATHS (optional for apply, which may take --plan FILE instead) and the
-    variables they are read with, as ``spec: SpecFiles``."""
+    variables they are read with, as ``spec: SpecFiles``. Whether PATHS were given is
+    checked by the command (``_require_paths``), not by click: an option that takes a
+    value can swallow the path (``--allow-destroy studies/``), and the error must say so."""
     options = [
-        click.argument("paths", nargs=-1, required=required, type=click.Path(exists=True)),
+        click.argument(
+            "paths",
+            nargs=-1,
+            required=False,
+            type=click.Path(exists=True),
+            metavar="PATHS..." if required else "[PATHS]...",
+        ),
         click.option(
             "--var-file",
             "var_files",
@@ -117,6 +127,14 @@ def _connection(
     verbose: int,
 ) -> Connection:
     _configure_logging(verbose)
+    context = click.get_current_context(silent=True)
+    if token and context and context.get_parameter_source("token") is ParameterSource.COMMANDLINE:
+        click.echo(
+            "Warning: --token puts the token in your shell history and in the process list, "
+            "where other users of this machine can read it; set JHE_TOKEN instead, or use "
+            "JHE_CLIENT_ID and JHE_CLIENT_SECRET.",
+            err=True,
+        )
     return Connection(url, token, client_id, insecure_http, parallelism, token_url)
 
 
@@ -157,10 +175,45 @@ def connection_options(func: F) -> F:
             show_default=True,
             help="Concurrent requests for per-study reads and independent studies' writes.",
         ),
-        click.option("-v", "--verbose", count=True, help="Log each request to stderr (-vv: more)."),
+        click.option(
+            "-v",
+            "--verbose",
+            count=True,
+            help="Log each request to stderr: method, path, status, time (-vv: also each "
+            "answer's size, retries and their waits, token refreshes).",
+        ),
     ]
     keys = ("url", "token", "client_id", "token_url", "insecure_http", "parallelism", "verbose")
     return _grouped(options, keys, "connection", _connection)(func)
+
+
+def color_option(func: F) -> F:
+    return click.option(
+        "--color/--no-color",
+        "color",
+        default=None,
+        help="Colour the text output, or not [default: on a terminal, unless NO_COLOR is set "
+        "or TERM=dumb].",
+    )(func)
+
+
+def _complete_keys(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[click.shell_completion.CompletionItem]:
+    """Shell completion of ``--target`` and ``--allow-destroy``: the keys of the spec at
+    the PATHS already typed (nothing when they cannot be read)."""
+    from jhe_sync import workflow
+
+    # While an option still waits for its value, click leaves the words before it unparsed.
+    paths = ctx.params.get("paths") or tuple(a for a in ctx.args if os.path.exists(a))
+    keys = workflow.spec_keys(
+        SpecFiles(
+            tuple(paths),
+            tuple(ctx.params.get("variables") or ()),
+            tuple(ctx.params.get("var_files") or ()),
+        )
+    )
+    return [click.shell_completion.CompletionItem(k) for k in keys if k.startswith(incomplete)]
 
 
 def format_option(func: F) -> F:
@@ -191,6 +244,7 @@ def target_option(func: F) -> F:
         "targets",
         multiple=True,
         metavar="KEY",
+        shell_complete=_complete_keys,
         help="Limit the plan to these study keys (repeatable).",
     )(func)
 
@@ -205,6 +259,7 @@ def safety_options(func: F) -> F:
             is_flag=False,
             flag_value="*",
             metavar="[KEY]",
+            shell_complete=_complete_keys,
             help="Allow destructive changes: alone for all studies, or with a study key (repeatable).",
         ),
         click.option(
@@ -237,6 +292,36 @@ def _name_or_id(ref: str) -> str | int:
     return int(ref) if ref.isdigit() else ref
 
 
+def _require_paths(
+    paths: Sequence[str], missing: str = "give spec PATHS", **swallowing: Sequence[str]
+) -> None:
+    """PATHS must be given; when an option that takes a value took the path instead
+    (``--allow-destroy studies/``: the option's value is optional, so it takes the next
+    word), say so rather than only that PATHS are missing."""
+    if paths:
+        return
+    for flag, values in swallowing.items():
+        for value in values:
+            if _looks_like_a_path(value):
+                option = "--" + flag.replace("_", "-")
+                raise click.UsageError(
+                    f"{option} took {value!r} as a study key, so no spec PATHS were given; "
+                    f"put the PATHS first (jhe-sync ... {value} {option} KEY), or write "
+                    f"{option}=KEY"
+                )
+    raise click.UsageError(missing)
+
+
+def _looks_like_a_path(value: str) -> bool:
+    """A study key has no ``/`` and is rarely a file name; a path usually has or is one."""
+    return (
+        "/" in value
+        or os.sep in value
+        or value.endswith((".yaml", ".yml"))
+        or os.path.exists(value)
+    )
+
+
 # -- the commands -----------------------------------------------------------------------
 
 
@@ -254,6 +339,7 @@ def cli() -> None:
 @spec_options()
 def validate(spec: SpecFiles) -> None:
     """Check spec files offline: syntax, schema, templates, variables."""
+    _require_paths(spec.paths)
     request = ValidateRequest(spec)
     from jhe_sync import workflow
 
@@ -272,6 +358,7 @@ def schema() -> None:
 @spec_options()
 @connection_options
 @format_option
+@color_option
 @target_option
 @safety_options
 @click.option(
@@ -286,12 +373,14 @@ def plan(
     spec: SpecFiles,
     connection: Connection,
     output_format: Format,
+    color: bool | None,
     targets: Sequence[str],
     safeguards: Safeguards,
     out: str | None,
     detailed_exitcode: bool,
 ) -> None:
     """Show the calls that would bring the exchange to what the spec says."""
+    _require_paths(spec.paths, allow_destroy=safeguards.allow_destroy, target=targets)
     request = PlanRequest(
         spec=spec,
         connection=connection,
@@ -303,23 +392,25 @@ def plan(
     )
     from jhe_sync import workflow
 
-    sys.exit(workflow.plan_command(_terminal(), request))
+    sys.exit(workflow.plan_command(_terminal(color), request))
 
 
 @cli.command()
 @click.argument("plan_file", type=click.Path(exists=True, dir_okay=False))
 @format_option
-def show(plan_file: str, output_format: Format) -> None:
+@color_option
+def show(plan_file: str, output_format: Format, color: bool | None) -> None:
     """Show a saved plan."""
     from jhe_sync import workflow
 
-    sys.exit(workflow.show_command(_terminal(), ShowRequest(plan_file, output_format)))
+    sys.exit(workflow.show_command(_terminal(color), ShowRequest(plan_file, output_format)))
 
 
 @cli.command()
 @spec_options(required=False)
 @connection_options
 @result_format_option
+@color_option
 @target_option
 @safety_options
 @click.option(
@@ -342,6 +433,7 @@ def apply(
     spec: SpecFiles,
     connection: Connection,
     output_format: ResultFormat,
+    color: bool | None,
     targets: Sequence[str],
     safeguards: Safeguards,
     plan_file: str | None,
@@ -349,8 +441,13 @@ def apply(
     journal: str | None,
 ) -> None:
     """Make the planned calls, refusing destructive changes nobody allowed."""
-    if not spec.paths and not plan_file:
-        raise click.UsageError("give spec PATHS, or --plan FILE")
+    if not plan_file:
+        _require_paths(
+            spec.paths,
+            "give spec PATHS, or --plan FILE",
+            allow_destroy=safeguards.allow_destroy,
+            target=targets,
+        )
     if plan_file and (spec.paths or spec.variables or spec.var_files):
         raise click.UsageError(
             "--plan FILE applies a saved plan as it was made: give no spec PATHS, --var or --var-file"
@@ -367,7 +464,7 @@ def apply(
     )
     from jhe_sync import workflow
 
-    terminal = _terminal(to_stderr=output_format == "json")
+    terminal = _terminal(color, to_stderr=output_format == "json")
     sys.exit(workflow.apply_command(terminal, request))
 
 
@@ -435,6 +532,7 @@ def status(
     output_format: Format,
 ) -> None:
     """Report enrollment, consent and data upload for each study in the spec."""
+    _require_paths(spec.paths)
     request = StatusRequest(
         spec=spec,
         connection=connection,
@@ -510,6 +608,11 @@ def drift(
 @click.option(
     "--show-links", is_flag=True, help="Print the invitation links (they are credentials)."
 )
+@click.option(
+    "--yes",
+    is_flag=True,
+    help="Issue the links without asking (required without a terminal, as in a script).",
+)
 def invite(
     spec: SpecFiles,
     connection: Connection,
@@ -519,8 +622,14 @@ def invite(
     patients: Sequence[str],
     send_email: bool,
     show_links: bool,
+    yes: bool,
 ) -> None:
-    """Create invitation links for a study's enrolled patients (not part of plan/apply)."""
+    """Create invitation links for a study's enrolled patients (not part of plan/apply).
+
+    Each new link replaces the patient's earlier one for that client, which then no
+    longer works: give --send-email or --show-links, and answer the question (or --yes).
+    """
+    _require_paths(spec.paths)
     request = InviteRequest(
         spec=spec,
         connection=connection,
@@ -530,10 +639,12 @@ def invite(
         send_email=send_email,
         show_links=show_links,
         output_format=output_format,
+        yes=yes,
     )
     from jhe_sync import workflow
 
-    sys.exit(workflow.invite_command(_terminal(), request))
+    # With --format json the question goes to stderr: stdout holds only the document.
+    sys.exit(workflow.invite_command(_terminal(to_stderr=output_format == "json"), request))
 
 
 @cli.command()
@@ -632,23 +743,61 @@ def emulator(
 # -- the terminal -----------------------------------------------------------------------
 
 
-def _terminal(*, to_stderr: bool = False) -> Terminal:
-    """The terminal this process runs in; ``to_stderr``: stdout holds a JSON document, so
-    the prompt and the progress lines go to stderr (and colour and questions depend on
+def _terminal(color: bool | None = None, *, to_stderr: bool = False) -> Terminal:
+    """The terminal this process runs in; ``color``: ``--color``/``--no-color`` (None:
+    decide from the environment); ``to_stderr``: stdout holds a JSON document, so the
+    prompt and the progress lines go to stderr (and colour and questions depend on
     stderr being a terminal)."""
-    shown = sys.stderr if to_stderr else sys.stdout
+    colour = _color(color, _stderr_is_a_terminal() if to_stderr else _stdout_is_a_terminal())
     return Terminal(
-        echo=click.echo,
-        color=shown.isatty() and "NO_COLOR" not in os.environ,
-        interactive=sys.stdin.isatty() and shown.isatty(),
+        # click.echo keeps or strips ANSI codes as told, so colour is exactly this decision.
+        echo=functools.partial(click.echo, color=colour),
+        color=colour,
+        interactive=_on_a_terminal(to_stderr),
         confirm=lambda question: click.confirm(question, default=False, err=to_stderr),
         progress=functools.partial(_Progress, err=to_stderr),
         interruptible=_stop_on_signals,
+        # With -v the request log already shows each request: no live line under it.
+        activity=functools.partial(
+            _Activity, live=_stderr_is_a_terminal() and not _logging_requests()
+        ),
     )
 
 
+def _color(asked: bool | None, on_a_terminal: bool) -> bool:
+    """Colour when asked (``--color``), never when refused (``--no-color``); otherwise on a
+    terminal, unless NO_COLOR is set to something (no-color.org: an empty NO_COLOR does
+    not count) or the terminal says it cannot (TERM=dumb)."""
+    if asked is not None:
+        return asked
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return on_a_terminal
+
+
+def _logging_requests() -> bool:
+    """Whether -v set up the request log on stderr (for this process's command)."""
+    return any(getattr(h, "jhe_sync_cli", False) for h in logging.getLogger("jhe_sync").handlers)
+
+
+def _stdout_is_a_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def _stderr_is_a_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+def _on_a_terminal(to_stderr: bool = False) -> bool:
+    """Someone can answer a question: stdin is a terminal, and so is where the question
+    is shown (stdout, or stderr when stdout holds a JSON document)."""
+    shown = _stderr_is_a_terminal() if to_stderr else _stdout_is_a_terminal()
+    return sys.stdin.isatty() and shown
+
+
 class _Progress:
-    """One line per finished change, counted (``[3/40] done ...``), from any thread."""
+    """One line per finished change, counted (``[3/40] done ...``), from any thread. A
+    change an interrupt kept from starting gets no line: the summary counts them."""
 
     def __init__(self, total: int, *, err: bool = False) -> None:
         self.total = total
@@ -659,7 +808,67 @@ class _Progress:
     def __call__(self, result: object) -> None:
         with self._lock:
             self.finished += 1
-            click.echo(f"[{self.finished}/{self.total}] {result}", err=self.err)
+            if not getattr(result, "not_started", False):
+                click.echo(f"[{self.finished}/{self.total}] {result}", err=self.err)
+
+
+ACTIVITY_EVERY = 100
+"""Without a terminal (a CI log), one line each time this many more requests were made."""
+
+ACTIVITY_DELAY = 1.0
+"""Seconds before a terminal shows the live line (a quick read shows nothing)."""
+
+
+class _Activity:
+    """While a command reads the exchange, say how far it got: on a terminal one line on
+    stderr, rewritten in place and erased at the end; in a log, a line per
+    ``ACTIVITY_EVERY`` requests and one with the total at the end. A real exchange
+    answers a plan of hundreds of studies in minutes, and silence that long looks like
+    a hang."""
+
+    def __init__(
+        self, requests: Callable[[], int], *, live: bool, delay: float = ACTIVITY_DELAY
+    ) -> None:
+        self.requests = requests
+        self.live = live
+        self.delay = delay
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="jhe-activity", daemon=True)
+        self._shown = False
+        self._reported = 0
+
+    def __enter__(self) -> None:
+        self._started = time.monotonic()
+        self._base = self.requests()
+        self._thread.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._done.set()
+        self._thread.join()
+        if self.live:
+            if self._shown:
+                sys.stderr.write("\r\x1b[K")
+                sys.stderr.flush()
+        elif self._reported or self._count() >= ACTIVITY_EVERY:
+            click.echo(f"{self._line()} in all", err=True)
+
+    def _count(self) -> int:
+        return self.requests() - self._base
+
+    def _line(self) -> str:
+        elapsed = time.monotonic() - self._started
+        return f"jhe-sync: {self._count()} requests to the exchange, {elapsed:.0f} s"
+
+    def _watch(self) -> None:
+        while not self._done.wait(0.25):
+            if self.live:
+                if time.monotonic() - self._started >= self.delay:
+                    sys.stderr.write(f"\r{self._line()}\x1b[K")
+                    sys.stderr.flush()
+                    self._shown = True
+            elif self._count() // ACTIVITY_EVERY > self._reported:
+                self._reported = self._count() // ACTIVITY_EVERY
+                click.echo(f"{self._line()} so far", err=True)
 
 
 @contextlib.contextmanager
@@ -712,7 +921,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: run the CLI; errors become one readable message and an exit code."""
     debug = bool(os.environ.get("JHE_SYNC_DEBUG"))
     try:
-        cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+        # The name, not the one click guesses from how Python was started: the shell
+        # completion variable (_JHE_SYNC_COMPLETE) and the usage lines depend on it.
+        cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="jhe-sync",
+            standalone_mode=False,
+        )
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(EXIT_INTERRUPTED)

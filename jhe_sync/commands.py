@@ -49,6 +49,10 @@ def _never_interrupted() -> Iterator[threading.Event]:
     yield threading.Event()
 
 
+def _quiet(requests: Callable[[], int]) -> AbstractContextManager[None]:
+    return contextlib.nullcontext()
+
+
 @dataclass(frozen=True)
 class Terminal:
     """How a command talks to the user. The CLI makes one for the terminal it runs in;
@@ -66,6 +70,9 @@ class Terminal:
     interruptible: Callable[[], AbstractContextManager[threading.Event]] = _never_interrupted
     """While inside, an interrupt (Ctrl-C, SIGTERM) sets the event instead of killing
     the process: the apply lets the calls in flight finish and skips the rest."""
+    activity: Callable[[Callable[[], int]], AbstractContextManager[None]] = _quiet
+    """While inside, show how far a read of the exchange has got, from the count of
+    requests made so far (the function given)."""
 
 
 @dataclass(frozen=True)
@@ -186,3 +193,5 @@ class InviteRequest:
     send_email: bool = False
     show_links: bool = False
     output_format: ResultFormat = "text"
+    yes: bool = False
+    """Issue the links without asking (required without a terminal)."""

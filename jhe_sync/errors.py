@@ -204,11 +204,14 @@ class TransportError(JheSyncError):
     """No usable answer: connection refused, timed out or dropped.
 
     ``timed_out``: the request was sent and no answer came in time, so the server may
-    still be working on it (a write may commit after the client gave up)."""
+    still be working on it (a write may commit after the client gave up).
+    ``retryable``: False when no connection could be made at all (the name does not
+    resolve, the connection was refused): nothing was sent, and a retry would fail alike."""
 
-    def __init__(self, message: str, *, timed_out: bool = False) -> None:
+    def __init__(self, message: str, *, timed_out: bool = False, retryable: bool = True) -> None:
         super().__init__(message)
         self.timed_out = timed_out
+        self.retryable = retryable
 
 
 class PlanFileError(JheSyncError):
@@ -244,12 +247,15 @@ class ForeignPlanError(Refused):
 
 
 class SafetyRefusal(Refused):
-    """A safeguard refused the plan. Nothing was written."""
+    """A safeguard refused the plan. Nothing was written.
 
-    def __init__(self, reasons: Sequence[str]) -> None:
+    ``shown``: the lines to print instead of one per reason (the same refusal of many
+    studies said once); ``reasons`` keeps every reason."""
+
+    def __init__(self, reasons: Sequence[str], *, shown: Sequence[str] | None = None) -> None:
         self.reasons = tuple(reasons)
         count = len(self.reasons)
         noun = "change" if count == 1 else "changes"
         lines = [f"refused: {count} {noun} blocked by safeguards; nothing was written."]
-        lines += [f"  - {reason}" for reason in self.reasons]
+        lines += [f"  - {reason}" for reason in (self.reasons if shown is None else shown)]
         super().__init__("\n".join(lines))

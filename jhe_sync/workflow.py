@@ -13,6 +13,7 @@ import io
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from functools import partial
 from pathlib import Path
 from typing import IO
@@ -45,13 +46,15 @@ from jhe_sync.errors import (
     SpecError,
 )
 from jhe_sync.exchange import Exchange
+from jhe_sync.files import Mode, open_private
 from jhe_sync.lifecycle import (
     ExportResult,
     export_specs,
-    invite_patients,
     invites_to_dict,
+    prepare_invitations,
     render_invites,
     render_status,
+    send_invitations,
     study_status,
     write_export,
 )
@@ -62,6 +65,7 @@ from jhe_sync.plan.change import Refusal
 from jhe_sync.plan.diff import is_unlisted_study_key
 from jhe_sync.plan.plan import Plan, SafetyPolicy
 from jhe_sync.plan.render.formats import Format, RenderOptions, render
+from jhe_sync.plan.render.wording import KEYS_SHOWN, plural, refusal_lines
 from jhe_sync.plan.serialize import SavedPlan, load_saved, plan_key, save_plan
 from jhe_sync.snapshot import read_consents, read_enrollment_sets, read_live
 from jhe_sync.spec import json_schema_text, load_desired
@@ -90,6 +94,15 @@ def load(spec: SpecFiles) -> Desired:
         list(spec.var_files),
         environ=dict(os.environ),
     )
+
+
+def spec_keys(spec: SpecFiles) -> list[str]:
+    """The study keys of a spec, for shell completion; none when it cannot be read (a
+    completion must never print an error)."""
+    try:
+        return sorted(study.key for study in load(spec).studies)
+    except Exception:
+        return []
 
 
 def schema_text() -> str:
@@ -178,11 +191,12 @@ def plan_command(terminal: Terminal, request: PlanRequest) -> int:
     policy = policy_from(request.safeguards, desired)
     _check_writable(request.out, "--out")
     key = _plan_key() if request.out else None
-    with exchange_from(request.connection) as exchange:
+    with exchange_from(request.connection) as exchange, _reading(terminal, exchange):
         plan, _ = make_plan(exchange, desired, request.connection.parallelism)
     if request.targets:
         plan = _targeted(plan, desired, request.targets)
     refusals = plan.refusals(policy)
+    _say_unused_allowances(terminal, plan, policy)
     if request.out:
         with _open_output(request.out, "--out", "w") as stream:
             save_plan(plan, stream, key)
@@ -196,6 +210,22 @@ def plan_command(terminal: Terminal, request: PlanRequest) -> int:
     return EXIT_OK
 
 
+def _reading(terminal: Terminal, exchange: Exchange) -> AbstractContextManager[None]:
+    """While the command reads the exchange, the terminal shows how far it got."""
+    return terminal.activity(lambda: exchange.request_count)
+
+
+def _say_unused_allowances(terminal: Terminal, plan: Plan, policy: SafetyPolicy) -> None:
+    """An ``--allow-destroy KEY`` that allows nothing is said, on stderr: a flag left in a
+    CI recipe after the change it was for would silently allow the next one."""
+    for key in policy.unused_allowances(plan):
+        terminal.echo(
+            f"Note: --allow-destroy {key} allowed nothing: the plan has no destructive change "
+            f"in {key!r}; remove the flag once the change it was for is applied.",
+            err=True,
+        )
+
+
 def _check_writable(path: str | None, flag: str) -> None:
     """Refuse an output file whose folder does not exist before anything is read."""
     if path is None:
@@ -205,10 +235,11 @@ def _check_writable(path: str | None, flag: str) -> None:
         raise ConfigError(f"{flag} {path}: the folder {folder} does not exist")
 
 
-def _open_output(path: str, flag: str, mode: str) -> IO[str]:
+def _open_output(path: str, flag: str, mode: Mode) -> IO[str]:
+    """A file the command writes (a saved plan, a journal): readable by its owner only."""
     _check_writable(path, flag)
     try:
-        return open(path, mode, encoding="utf-8")
+        return open_private(path, mode)
     except OSError as error:
         raise ConfigError(f"{flag} {path}: {error.strerror or error}") from None
 
@@ -223,9 +254,16 @@ def _targeted(plan: Plan, desired: Desired | None, targets: Sequence[str]) -> Pl
     if unknown:
         raise ConfigError(
             f"--target {unknown[0]!r} names no study key in the spec "
-            f"(known: {', '.join(sorted(known)) or 'none'})"
+            f"(known: {', '.join(sorted(known)) or 'none'}){_if_a_path(unknown[0], '--target')}"
         )
     return plan.filtered(targets)
+
+
+def _if_a_path(value: str, flag: str) -> str:
+    """What to add when an option's value is a spec path rather than a key."""
+    if "/" not in value and not os.path.exists(value):
+        return ""
+    return f"; {value!r} is a path: {flag} takes a study key, and spec PATHS go before the options"
 
 
 def show_command(terminal: Terminal, request: ShowRequest) -> int:
@@ -284,27 +322,31 @@ def apply_command(terminal: Terminal, request: ApplyRequest) -> int:
     parallelism = request.connection.parallelism
     with exchange_from(request.connection) as exchange:
         snapshot: Live | None = None
-        if desired is not None:
-            plan, snapshot = make_plan(exchange, desired, parallelism)
-            if request.targets:
-                plan = _targeted(plan, desired, request.targets)
-        else:
-            assert saved is not None
-            plan = saved.plan
-            if saved.signed and not saved.verified:
-                terminal.echo(
-                    "Note: the saved plan is signed, and JHE_PLAN_KEY is not set here, so its "
-                    "signature was not checked.",
-                    err=True,
-                )
-            if request.targets:
-                plan = _targeted(plan, None, request.targets)
-            check_fresh(exchange, plan, parallelism=parallelism)
+        with _reading(terminal, exchange):
+            if desired is not None:
+                plan, snapshot = make_plan(exchange, desired, parallelism)
+                if request.targets:
+                    plan = _targeted(plan, desired, request.targets)
+            else:
+                assert saved is not None
+                plan = saved.plan
+                if saved.signed and not saved.verified:
+                    terminal.echo(
+                        "Note: the saved plan is signed, and JHE_PLAN_KEY is not set here, so "
+                        "its signature was not checked.",
+                        err=True,
+                    )
+                if request.targets:
+                    plan = _targeted(plan, None, request.targets)
+                check_fresh(exchange, plan, parallelism=parallelism)
         refusals = plan.refusals(policy)
-        say(_rendered(plan, "text", terminal.color, refusals), nl=False)
+        # The reasons of a refusal are the error's, said once (not also under the plan).
+        say(_rendered(plan, "text", terminal.color), nl=False)
+        _say_unused_allowances(terminal, plan, policy)
         if refusals:
             report(ApplyResult.not_attempted(plan, refusals=tuple(refusals)))
-        plan.raise_if_unsafe(policy)
+            shown = refusal_lines(refusals, KEYS_SHOWN)
+            raise SafetyRefusal([str(reason) for reason in refusals], shown=shown)
         if plan.empty:
             report(ApplyResult(()))
             return EXIT_OK
@@ -347,7 +389,7 @@ def _json_text(document: Mapping[str, object]) -> str:
 
 def export_command(terminal: Terminal, request: ExportRequest) -> int:
     """Export live studies as spec files, with the JSON Schema beside them for editors."""
-    with exchange_from(request.connection) as exchange:
+    with exchange_from(request.connection) as exchange, _reading(terminal, exchange):
         export = export_specs(
             exchange,
             organizations=request.organizations,
@@ -373,7 +415,7 @@ def export_command(terminal: Terminal, request: ExportRequest) -> int:
 
 def status_command(terminal: Terminal, request: StatusRequest) -> int:
     desired = load(request.spec)
-    with exchange_from(request.connection) as exchange:
+    with exchange_from(request.connection) as exchange, _reading(terminal, exchange):
         report = study_status(exchange, desired, parallelism=request.connection.parallelism)
     out = io.StringIO()
     render_status(report, out, request.output_format)
@@ -461,16 +503,42 @@ def _relative(path: str) -> Path:
 
 
 def invite_command(terminal: Terminal, request: InviteRequest) -> int:
+    """Invite a study's patients: refuse links that would reach nobody, read who would be
+    invited, ask (or take ``--yes``), then issue one link per patient."""
+    if not request.send_email and not request.show_links:
+        raise ConfigError(
+            "invite would issue new links that reach nobody (each replaces the patient's "
+            "earlier link, which then no longer works): add --send-email to have the exchange "
+            "email them, or --show-links to print them (they are credentials)"
+        )
+    if not request.yes and not terminal.interactive:
+        raise ConfigError(
+            "invite needs --yes when it cannot ask (no terminal), as in a script: each new "
+            "link replaces the patient's earlier one"
+        )
     desired = load(request.spec)
+    parallelism = request.connection.parallelism
     with exchange_from(request.connection) as exchange:
-        results = invite_patients(
-            exchange,
-            desired,
-            request.study_key,
-            client=request.client,
-            patients=request.patients,
-            send_email=request.send_email,
-            parallelism=request.connection.parallelism,
+        with _reading(terminal, exchange):
+            invitations = prepare_invitations(
+                exchange,
+                desired,
+                request.study_key,
+                client=request.client,
+                patients=request.patients,
+                parallelism=parallelism,
+            )
+        client = invitations.client.name
+        question = (
+            f"Issue {plural(invitations.to_issue, 'new invitation link')} for study "
+            f"{invitations.study_key} through {client}? Each replaces the patient's earlier "
+            f"link for {client}, which then no longer works."
+        )
+        if invitations.to_issue and not request.yes and not terminal.confirm(question):
+            terminal.echo("Nobody invited.", err=request.output_format == "json")
+            return EXIT_ERROR
+        results = send_invitations(
+            exchange, invitations, send_email=request.send_email, parallelism=parallelism
         )
     if request.output_format == "json":
         terminal.echo(_json_text(invites_to_dict(results, request.show_links)), nl=False)

@@ -37,7 +37,7 @@ from typing import IO
 
 from jhe_sync.apply.create import Family, N, Siblings, same_named
 from jhe_sync.apply.journal import Journal
-from jhe_sync.apply.results import ApplyResult, ChangeResult, Outcome
+from jhe_sync.apply.results import NOT_STARTED, ApplyResult, ChangeResult, Outcome
 from jhe_sync.errors import (
     ExchangeError,
     JheSyncError,
@@ -238,7 +238,7 @@ class _StudyRun:
         blocked = ""
         for change in self.changes:
             if self.run.stop.is_set():
-                result = self._result(change, Outcome.SKIPPED, "interrupted before it started")
+                result = self._result(change, Outcome.SKIPPED, NOT_STARTED)
             elif blocked:
                 result = self._result(change, Outcome.SKIPPED, blocked)
             else:

@@ -23,6 +23,9 @@ from jhe_sync.plan.render.wording import brief, plural
 
 APPLY_FORMAT_VERSION = 1
 
+NOT_STARTED = "interrupted before it started"
+"""The reason of a change an interrupt (Ctrl-C, SIGTERM) kept from starting."""
+
 
 class Outcome(Enum):
     DONE = "done"
@@ -60,6 +63,11 @@ class ChangeResult:
     @property
     def study_id(self) -> int | None:
         return self.ids.get("study_id")
+
+    @property
+    def not_started(self) -> bool:
+        """An interrupt kept this change from starting (nothing of it was sent)."""
+        return self.outcome is Outcome.SKIPPED and self.reason == NOT_STARTED
 
     def to_dict(self) -> dict[str, Any]:
         """The result in the apply's json form: the outcome, then the change as the plan
@@ -164,7 +172,15 @@ class ApplyResult:
         if self.ok:
             return None
         lines = [self.summary()]
-        lines += [f"  {r}" for r in self.results if r.outcome is not Outcome.DONE]
+        lines += [
+            f"  {r}" for r in self.results if r.outcome is not Outcome.DONE and not r.not_started
+        ]
+        not_started = sum(1 for r in self.results if r.not_started)
+        if not_started:
+            lines.append(
+                f"  {plural(not_started, 'change')} not started: the interrupt came first "
+                "(nothing of them was sent)"
+            )
         return ApplyError("\n".join(lines))
 
     def raise_if_incomplete(self) -> None:

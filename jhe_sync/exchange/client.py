@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -123,6 +124,8 @@ class Exchange:
         self.name = name or normalized_url(self.base_url)
         """Which exchange this is, as a saved plan records it: the normalised URL (for the
         emulator in process, ``local:`` and its database file)."""
+        self._host = urlsplit(self.base_url).netloc.rpartition("@")[2] or self.base_url
+        """The host (and port) errors name: ``jhe.example.org``."""
         self.token_url = checked_token_url(token_url, self.base_url) if token_url else None
         self._token_path = urlsplit(token_url).path if token_url else TOKEN_PATH
         """How the token endpoint is shown in logs and errors."""
@@ -231,7 +234,7 @@ class Exchange:
             try:
                 response = self._send(method, path, params, None)
             except TransportError as error:
-                if last:
+                if last or not error.retryable:
                     raise
                 self._pause(
                     method, path, attempt, policy.delay(attempt, self._jitter()), str(error)
@@ -361,15 +364,32 @@ class Exchange:
             response = send()
         except httpx.RequestError as error:
             # Transport faults, and answers that could not be read (a body that fails to
-            # decode): either way the outcome of a write is unknown.
+            # decode): either way the outcome of a write is unknown, unless the connection
+            # was never made (a name that does not resolve, a refused connection): then
+            # nothing was sent, and trying again for half a minute would change nothing.
             elapsed = (time.perf_counter() - started) * 1000
             log.info("%s %s -> %s (%.0f ms)", method, shown, type(error).__name__, elapsed)
+            unreachable = _unreachable(error, self._host)
             raise TransportError(
-                f"{method} {path}: no answer from the exchange ({_transport_reason(error)})",
+                f"{method} {path}: {unreachable}"
+                if unreachable
+                else f"{method} {path}: no answer from {self._host} ({_transport_reason(error)})",
                 timed_out=isinstance(error, httpx.TimeoutException),
+                retryable=not unreachable,
             ) from None
         elapsed = (time.perf_counter() - started) * 1000
-        log.info("%s %s -> %d (%.0f ms)", method, shown, response.status_code, elapsed)
+        if log.isEnabledFor(logging.DEBUG):
+            size = len(response.content)
+            log.info(
+                "%s %s -> %d (%.0f ms, %s)",
+                method,
+                shown,
+                response.status_code,
+                elapsed,
+                f"{size:,} bytes",
+            )
+        else:
+            log.info("%s %s -> %d (%.0f ms)", method, shown, response.status_code, elapsed)
         return response
 
     def _error_for(self, method: str, path: str, response: httpx.Response) -> ExchangeError:
@@ -433,8 +453,8 @@ class Exchange:
                         url, data={"grant_type": "client_credentials"}, auth=auth
                     ),
                 )
-            except TransportError:
-                if last:
+            except TransportError as error:
+                if last or not error.retryable:
                     raise
                 self._pause(
                     "POST", shown, attempt, policy.delay(attempt, self._jitter()), "no answer"
@@ -495,6 +515,29 @@ def _display(path: str, params: Params | None) -> str:
         for key, value in params.items()
     )
     return f"{path}?{shown}"
+
+
+def _unreachable(error: httpx.RequestError, host: str) -> str:
+    """Why no connection could be made at all, naming the host, or "" when one may have
+    been (a timeout, a dropped connection): the name does not resolve, or the host
+    refused the connection."""
+    if not isinstance(error, httpx.ConnectError):
+        return ""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, socket.gaierror):
+            return (
+                f"cannot reach {host}: the name does not resolve ({cause.strerror or cause}); "
+                "check the URL (--url or JHE_URL)"
+            )
+        if isinstance(cause, ConnectionRefusedError):
+            return (
+                f"cannot connect to {host}: the connection was refused (nothing listens "
+                "there); check the URL and its port (--url or JHE_URL), and that the exchange "
+                "is running"
+            )
+        cause = cause.__cause__ or cause.__context__
+    return ""
 
 
 def _transport_reason(error: httpx.RequestError) -> str:

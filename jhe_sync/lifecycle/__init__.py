@@ -4,7 +4,8 @@
     write_export(export.files, out_dir, overwrite=False) -> [paths]
     ExportResult(export, written).to_dict()             the json form of export
     study_status(exchange, desired) -> StatusReport      render_status.render(report, stream, fmt)
-    invite_patients(exchange, desired, study_key, client, patients, send_email) -> [InviteResult]
+    prepare_invitations(exchange, desired, study_key, client, patients) -> Invitations
+    send_invitations(exchange, invitations, send_email) -> [InviteResult]   (invite_patients: both)
     invites_to_dict(results, show_links=False)           the json form of invite
     render_invite.render_invites(results, stream, show_links=False)
 
@@ -13,7 +14,14 @@ what is live, and an invitation is an action that no spec describes.
 """
 
 from jhe_sync.lifecycle.export import Export, ExportResult, export_specs, write_export
-from jhe_sync.lifecycle.invite import InviteResult, invite_patients, invites_to_dict
+from jhe_sync.lifecycle.invite import (
+    Invitations,
+    InviteResult,
+    invite_patients,
+    invites_to_dict,
+    prepare_invitations,
+    send_invitations,
+)
 from jhe_sync.lifecycle.render_invite import render_invites
 from jhe_sync.lifecycle.render_status import render as render_status
 from jhe_sync.lifecycle.status import ScopeTally, StatusReport, StudyStatus, study_status
@@ -21,6 +29,7 @@ from jhe_sync.lifecycle.status import ScopeTally, StatusReport, StudyStatus, stu
 __all__ = [
     "Export",
     "ExportResult",
+    "Invitations",
     "InviteResult",
     "ScopeTally",
     "StatusReport",
@@ -28,8 +37,10 @@ __all__ = [
     "export_specs",
     "invite_patients",
     "invites_to_dict",
+    "prepare_invitations",
     "render_invites",
     "render_status",
+    "send_invitations",
     "study_status",
     "write_export",
 ]

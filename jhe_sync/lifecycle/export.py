@@ -26,6 +26,7 @@ from typing import Any
 
 from jhe_sync.errors import ConfigError, Problem, SpecError
 from jhe_sync.exchange.client import Exchange
+from jhe_sync.files import open_private
 from jhe_sync.lifecycle.references import References
 from jhe_sync.lifecycle.spec_text import DEFAULT_SCHEMA_URL, spec_file_text
 from jhe_sync.live import Live, Patient, Study, StudyLinks
@@ -257,7 +258,8 @@ def write_export(
     """Write the exported files into ``out_dir`` (created if missing); the paths written.
 
     Refuses, before writing anything, when a file already exists, unless ``overwrite``:
-    an export must not silently replace a spec someone edited.
+    an export must not silently replace a spec someone edited. Each file is readable by
+    its owner only (it may list patients' e-mails).
     """
     directory = Path(out_dir)
     paths = [directory / name for name in files]
@@ -265,13 +267,13 @@ def write_export(
     if existing and not overwrite:
         shown = ", ".join(str(path) for path in existing)
         raise ConfigError(
-            f"the export would overwrite {shown}; choose an empty --out directory, or move "
-            "those files away first"
+            f"the export would overwrite {shown}; pass --overwrite to replace them, choose "
+            "an empty --out directory, or move those files away first"
         )
     try:
         directory.mkdir(parents=True, exist_ok=True)
         for path, text in zip(paths, files.values(), strict=True):
-            with open(path, "w" if overwrite else "x", encoding="utf-8", newline="\n") as stream:
+            with open_private(path, "w" if overwrite else "x") as stream:
                 stream.write(text)
     except OSError as error:
         where = f" ({error.filename})" if error.filename not in (None, str(directory)) else ""

@@ -6,6 +6,9 @@ send_email}`` answers 201 with the link (307); the exchange marks the patient's
 earlier link for that client ``reissued``, so a new link replaces the old one. A
 missing field is a 400 (308), an unknown patient a 404 (309).
 
+An invite is two steps, like a plan and its apply: ``prepare_invitations`` reads who
+would be invited (``Invitations``), and ``send_invitations`` issues the links, so that
+the CLI can refuse links nobody would receive and ask before replacing anyone's link.
 Each patient gets exactly one request, sent once (a failed write is reported, never
 retried: whether an ambiguous failure issued a link is not worth a second link), and
 a failure is that patient's result, never the end of the run. Links are credentials:
@@ -68,7 +71,10 @@ class InviteResult:
         if not self.ok:
             return f"{self.patient}: not invited: {self.reason}"
         sent = ", emailed by the exchange" if self.email_requested else ""
-        return f"{self.patient}: invitation {self.invitation_id} issued through {self.client}{sent}"
+        return (
+            f"{self.patient}: invitation {self.invitation_id} issued through {self.client}{sent}; "
+            f"it replaces any earlier link for {self.client} not yet used, which no longer works"
+        )
 
     def to_dict(self, show_link: bool = False) -> dict[str, Any]:
         document: dict[str, Any] = {
@@ -100,10 +106,30 @@ def invites_to_dict(results: Sequence[InviteResult], show_links: bool = False) -
 
 
 @dataclass(frozen=True)
-class _Target:
+class InviteTarget:
+    """One patient an invite was asked for: the spec label (or ``#id``), the id, and
+    why no invitation can be issued (empty: it can)."""
+
     label: str
     patient_id: int | None
     problem: str = ""
+
+
+@dataclass(frozen=True)
+class Invitations:
+    """What an invite would issue, read before anything is: the study, the client and
+    each patient asked for. Issuing is a write that cannot be undone (each new link
+    makes the patient's earlier one fail), so the CLI shows this and asks first."""
+
+    study_key: str
+    study_id: int
+    client: Client
+    targets: tuple[InviteTarget, ...]
+
+    @property
+    def to_issue(self) -> int:
+        """How many links issuing would create (patients without a problem)."""
+        return sum(1 for target in self.targets if not target.problem)
 
 
 def invite_patients(
@@ -115,13 +141,27 @@ def invite_patients(
     send_email: bool = False,
     parallelism: int = 8,
 ) -> list[InviteResult]:
-    """Issue an invitation link to each enrolled patient of the study (or to the ones
-    named in ``patients``: spec labels, emails, ``system|value`` or ``#id``), through
-    ``client`` (a name or id; by default the study's only client).
+    """``prepare_invitations``, then ``send_invitations``: without asking anyone."""
+    invitations = prepare_invitations(exchange, desired, study_key, client, patients, parallelism)
+    return send_invitations(exchange, invitations, send_email=send_email, parallelism=parallelism)
 
-    Raises ``ConfigError`` before any invitation when the study is not in the spec or
-    not on the exchange, or the client is not one of the study's (or must be chosen).
-    A patient that is not enrolled, or whose invitation fails, is a failed result.
+
+def prepare_invitations(
+    exchange: Exchange,
+    desired: Desired,
+    study_key: str,
+    client: str | int | None = None,
+    patients: Sequence[str] = (),
+    parallelism: int = 8,
+) -> Invitations:
+    """Who would be invited to the study, and through which client: every enrolled
+    patient (or the ones named in ``patients``: spec labels, emails, ``system|value`` or
+    ``#id``), through ``client`` (a name or id; by default the study's only client).
+    Reads only.
+
+    Raises ``ConfigError`` when the study is not in the spec or not on the exchange, or
+    the client is not one of the study's (or must be chosen). A patient that is not
+    enrolled is a target with a problem (its result fails, without a request).
     """
     spec = _spec(desired, study_key)
     study = _live_study(exchange, spec, parallelism)
@@ -134,14 +174,26 @@ def invite_patients(
     catalogue: dict[int, Client] = reads["catalogue"]
     chosen = choose_client(spec, client, reads["study_clients"], catalogue)
     enrolled: list[Patient] = reads["enrolled"]
-    targets = _targets(spec, enrolled, patients)
+    return Invitations(spec.key, study.id, chosen, tuple(_targets(spec, enrolled, patients)))
 
-    def invite(target: _Target) -> InviteResult:
+
+def send_invitations(
+    exchange: Exchange,
+    invitations: Invitations,
+    *,
+    send_email: bool = False,
+    parallelism: int = 8,
+) -> list[InviteResult]:
+    """Issue one invitation per target, each sent once, ``parallelism`` at a time; a
+    failure is that patient's result, never the end of the run."""
+    chosen = invitations.client
+
+    def invite(target: InviteTarget) -> InviteResult:
         def result(ok: bool, reason: str = "", data: dict[str, Any] | None = None) -> InviteResult:
             data = data or {}
             invitation, link = data.get("id"), data.get("invitationLink")
             return InviteResult(
-                study_key=spec.key,
+                study_key=invitations.study_key,
                 client=chosen.name,
                 client_id=chosen.id,
                 patient=target.label,
@@ -164,6 +216,7 @@ def invite_patients(
             return result(False, str(error))
         return result(True, data=reply.data if isinstance(reply.data, dict) else None)
 
+    targets = invitations.targets
     answers = gather(parallelism, {index: partial(invite, t) for index, t in enumerate(targets)})
     return [answers[index] for index in range(len(targets))]
 
@@ -229,28 +282,30 @@ def _live_study(exchange: Exchange, spec: StudySpec, parallelism: int) -> Study:
     raise ConfigError(f"study {spec.key!r} is not on the exchange yet: apply the spec first")
 
 
-def _targets(spec: StudySpec, enrolled: list[Patient], chosen: Sequence[str]) -> list[_Target]:
+def _targets(spec: StudySpec, enrolled: list[Patient], chosen: Sequence[str]) -> list[InviteTarget]:
     """Every enrolled patient (by id), or the ones chosen, once each, in the order given."""
     labels = spec_labels(spec, enrolled)
     if not chosen:
-        return [_Target(label(p.id, labels), p.id) for p in sorted(enrolled, key=lambda p: p.id)]
+        return [
+            InviteTarget(label(p.id, labels), p.id) for p in sorted(enrolled, key=lambda p: p.id)
+        ]
     enrolled_ids = {p.id for p in enrolled}
     finder = finder_for(enrolled)
-    targets: list[_Target] = []
+    targets: list[InviteTarget] = []
     seen: set[int] = set()
     for text in chosen:
         ref = parse_choice(text, spec)
         if ref is None:
-            targets.append(_Target(text, None, _NOT_A_REF))
+            targets.append(InviteTarget(text, None, _NOT_A_REF))
             continue
         try:
             patient_id = finder.find(ref)
         except Unresolved:
-            targets.append(_Target(ref.label, ref.id, f"not enrolled in study {spec.key!r}"))
+            targets.append(InviteTarget(ref.label, ref.id, f"not enrolled in study {spec.key!r}"))
             continue
         if patient_id in seen:
             continue
         seen.add(patient_id)
         assert patient_id in enrolled_ids
-        targets.append(_Target(label(patient_id, labels), patient_id))
+        targets.append(InviteTarget(label(patient_id, labels), patient_id))
     return targets

@@ -12,18 +12,14 @@ from typing import IO
 
 from jhe_sync.lifecycle.invite import InviteResult
 
-REPLACES_NOTE = (
-    "A new link replaces the patient's earlier link for {client}: the exchange marks "
-    "the earlier one reissued."
-)
 HIDDEN_NOTE = "Links are credentials and are not shown; add --show-links to print them."
 
 
 def render_invites(
     results: Sequence[InviteResult], stream: IO[str], show_links: bool = False
 ) -> None:
-    """Write one line per patient (``ok`` or ``FAILED`` and why), the links if asked,
-    and what a new link means for the patient's earlier one."""
+    """Write one line per patient (``ok`` and what the new link replaced, or ``FAILED``
+    and why), and the links if asked."""
     if not results:
         stream.write("No patient to invite: the study has no enrolled patient.\n")
         return
@@ -37,8 +33,6 @@ def render_invites(
         lines.append(f"  {'ok    ' if result.ok else 'FAILED'}  {result}")
         if show_links and result.ok and result.link:
             lines.append(f"          link: {result.link}")
-    if issued:
-        lines.append(REPLACES_NOTE.format(client=first.client))
-        if not show_links:
-            lines.append(HIDDEN_NOTE)
+    if issued and not show_links:
+        lines.append(HIDDEN_NOTE)
     stream.write("\n".join(lines) + "\n")

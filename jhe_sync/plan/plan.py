@@ -51,6 +51,12 @@ class SafetyPolicy:
         """Whether destructive changes of this entry (a study or organization key) are allowed."""
         return self.allow_destroy_all or key in self.allow_destroy_keys
 
+    def unused_allowances(self, plan: Plan) -> list[str]:
+        """The ``--allow-destroy KEY`` keys that allow nothing in ``plan`` (it has no
+        destructive change of that entry)."""
+        destroying = {change.key for change in plan.destructive_changes()}
+        return sorted(self.allow_destroy_keys - destroying)
+
 
 @dataclass(frozen=True)
 class PlanCounts:

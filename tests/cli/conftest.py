@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -43,13 +44,21 @@ class Run:
 
 @pytest.fixture
 def jhe(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Run]:
-    """Run ``jhe-sync ARGS`` in process, as the console script does."""
+    """Run ``jhe-sync ARGS`` in process, as the console script does. The log handler
+    ``-v`` adds is taken off after each run (it writes to the stream of that moment)."""
     for name in ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
+    loggers = [logging.getLogger("jhe_sync"), logging.getLogger("jhe_sync.emulator")]
 
     def run(*args: object) -> Run:
-        with pytest.raises(SystemExit) as exited:
-            main([str(a) for a in args])
+        saved = [(logger, list(logger.handlers), logger.level) for logger in loggers]
+        try:
+            with pytest.raises(SystemExit) as exited:
+                main([str(a) for a in args])
+        finally:
+            for logger, handlers, level in saved:
+                logger.handlers[:] = handlers
+                logger.setLevel(level)
         captured = capsys.readouterr()
         return Run(int(exited.value.code or 0), captured.out, captured.err)
 

@@ -147,13 +147,19 @@ def test_invite_as_json_never_holds_a_link_unless_asked(
 ) -> None:
     spec = tmp_path / "invite.yaml"
     spec.write_text(INVITED, encoding="utf-8")
-    run = jhe("invite", spec, "--url", local, "--study", "bp", "--format", "json")
+    run = jhe(
+        *("invite", spec, "--url", local, "--study", "bp", "--format", "json"),
+        *("--send-email", "--yes"),
+    )
     assert run.code == 0, run.err
     document = run.document("invite")
     assert document["summary"] == {"patients": 2, "invited": 2, "failed": 0}
     assert document["links_shown"] is False
     assert all("link" not in result for result in document["results"])
-    shown = jhe("invite", spec, "--url", local, "--study", "bp", "--format", "json", "--show-links")
+    shown = jhe(
+        *("invite", spec, "--url", local, "--study", "bp", "--format", "json"),
+        *("--show-links", "--yes"),
+    )
     links = [r["link"] for r in shown.document("invite")["results"]]
     assert len(links) == 2 and all(isinstance(link, str) and link for link in links)
 

@@ -185,12 +185,14 @@ def test_a_result_never_shows_its_link_in_its_text_repr_or_dict(
     assert result.link not in f"{result} {result!r} {result.to_dict()}"
 
 
-def test_the_text_says_a_new_link_replaces_the_earlier_one(
+def test_the_text_says_per_patient_that_the_new_link_replaces_the_earlier_one(
     exchange: Exchange, desired: Desired
 ) -> None:
     stream = io.StringIO()
     render_invites(invite_patients(exchange, desired, "bp"), stream)
-    assert "replaces the patient's earlier link for CareX" in stream.getvalue()
+    replaced = [line for line in stream.getvalue().splitlines() if "replaces any earlier" in line]
+    assert [line.split()[1] for line in replaced] == ["peter:", f"{PAMELA}:"]
+    assert all("link for CareX not yet used, which no longer works" in line for line in replaced)
 
 
 def test_an_invite_reads_five_times_then_writes_once_per_patient(

@@ -106,14 +106,17 @@ def run_every_command(jhe: Callable[..., Run], work: Path, connection: list[str]
         "export --format json": [
             *("export", *connection, "-vv", "--format", "json", "--out", work / "as-json")
         ],
-        "invite": ["invite", spec, *connection, "-vv", "--study", "bp-hr", "--client", "CareX"],
+        "invite --send-email": [
+            *("invite", spec, *connection, "-vv", "--study", "bp-hr", "--client", "CareX"),
+            *("--send-email", "--yes"),
+        ],
         "invite --show-links": [
             *("invite", spec, *connection, "-vv", "--study", "bp-hr", "--client", "CareX"),
-            "--show-links",
+            *("--show-links", "--yes"),
         ],
         "invite --format json": [
             *("invite", spec, *connection, "-vv", "--study", "bp-hr", "--client", "CareX"),
-            *("--format", "json"),
+            *("--format", "json", "--send-email", "--yes"),
         ],
         "apply --journal --format json": [
             *("apply", spec, *connection, "-vv", "--auto-approve", "--allow-destroy"),
@@ -262,7 +265,7 @@ def test_commands_store_nothing_but_what_they_are_asked_to(
         ["validate", spec],
         ["plan", spec, "-vv"],
         ["status", spec],
-        ["invite", spec, "--study", "bp-hr", "--client", "CareX"],
+        ["invite", spec, "--study", "bp-hr", "--client", "CareX", "--send-email", "--yes"],
         ["apply", spec, "--auto-approve", "--allow-destroy", "--ignore-destroy-threshold"],
         ["plan", spec, "--out", tmp_path / "asked" / "plan.json"],
     ):
