@@ -29,6 +29,7 @@ ENVIRONMENT = (
     "JHE_TOKEN",
     "JHE_CLIENT_ID",
     "JHE_CLIENT_SECRET",
+    "JHE_TOKEN_URL",
     "JHE_PLAN_KEY",
     "NO_COLOR",
     "TERM",

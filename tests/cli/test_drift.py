@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from jhe_sync.cli import main
+from cli.conftest import Run
 from jhe_sync.local import open_exchange
 
 APPLIED = """\
@@ -30,13 +30,6 @@ HEAD = APPLIED.replace(
 
 
 @dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-@dataclass
 class Repo:
     """A working tree at HEAD (the current directory), a checkout of the last applied
     commit beside it, and a local exchange the applied spec was applied to."""
@@ -48,20 +41,6 @@ class Repo:
     def console_edit(self, path: str, body: dict[str, object]) -> None:
         with open_exchange(url=self.url, environ={}) as exchange:
             exchange.write("PATCH", path, body)
-
-
-@pytest.fixture
-def jhe(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Run]:
-    for name in ("JHE_URL", "JHE_TOKEN", "JHE_CLIENT_ID", "JHE_CLIENT_SECRET", "JHE_TOKEN_URL"):
-        monkeypatch.delenv(name, raising=False)
-
-    def run(*args: object) -> Run:
-        with pytest.raises(SystemExit) as exited:
-            main([str(a) for a in args])
-        captured = capsys.readouterr()
-        return Run(int(exited.value.code or 0), captured.out, captured.err)
-
-    return run
 
 
 @pytest.fixture

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from plan.schema_check import errors
 
-from jhe_sync.cli import main
+from cli.conftest import Run
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "examples" / "quickstart"
@@ -29,37 +28,12 @@ studies:
 """
 
 
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    def document(self, schema: str) -> dict[str, Any]:
-        """stdout as one JSON document, checked against ``specs/<schema>.schema.json``."""
-        document = json.loads(self.out)
-        published = json.loads((SPECS / f"{schema}.schema.json").read_text())
-        assert errors(document, published) == []
-        return document  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-def jhe(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Run]:
-    for name in ("JHE_URL", "JHE_TOKEN", "JHE_CLIENT_ID", "JHE_CLIENT_SECRET", "JHE_TOKEN_URL"):
-        monkeypatch.delenv(name, raising=False)
-
-    def run(*args: object) -> Run:
-        with pytest.raises(SystemExit) as exited:
-            main([str(a) for a in args])
-        captured = capsys.readouterr()
-        return Run(int(exited.value.code or 0), captured.out, captured.err)
-
-    return run
-
-
-@pytest.fixture
-def local(tmp_path: Path) -> str:
-    return f"local:{tmp_path / 'exchange.db'}"
+def published(run: Run, schema: str) -> dict[str, Any]:
+    """stdout as one JSON document, checked against ``specs/<schema>.schema.json``."""
+    found = json.loads(run.out)
+    published = json.loads((SPECS / f"{schema}.schema.json").read_text())
+    assert errors(found, published) == []
+    return found  # type: ignore[no-any-return]
 
 
 # -- apply -----------------------------------------------------------------------------
@@ -70,7 +44,7 @@ def test_apply_as_json_writes_one_document_and_the_plan_and_progress_to_stderr(
 ) -> None:
     run = jhe("apply", QUICKSTART, "--url", local, "--auto-approve", "--format", "json")
     assert run.code == 0, run.err
-    document = run.document("apply")
+    document = published(run, "apply")
     assert document["status"] == "complete"
     assert [r["outcome"] for r in document["results"]] == ["done"] * 3
     [created] = {r["ids"]["study_id"] for r in document["results"]}
@@ -84,7 +58,7 @@ def test_apply_as_json_with_nothing_to_do_is_a_complete_document_of_no_results(
 ) -> None:
     assert jhe("apply", QUICKSTART, "--url", local, "--auto-approve").code == 0
     run = jhe("apply", QUICKSTART, "--url", local, "--auto-approve", "--format", "json")
-    assert (run.code, run.document("apply")["results"]) == (0, [])
+    assert (run.code, published(run, "apply")["results"]) == (0, [])
 
 
 def test_apply_as_json_refused_by_a_safeguard_says_why_and_exits_3(
@@ -98,7 +72,7 @@ def test_apply_as_json_refused_by_a_safeguard_says_why_and_exits_3(
     )
     run = jhe("apply", spec, "--url", local, "--auto-approve", "--format", "json")
     assert run.code == 3
-    document = run.document("apply")
+    document = published(run, "apply")
     assert document["status"] == "refused" and document["refusals"]
     assert [r["outcome"] for r in document["results"]] == ["skipped"]
     assert "Error: refused: 1 change blocked by safeguards" in run.err
@@ -113,7 +87,7 @@ def test_export_as_json_lists_the_files_it_wrote_and_the_studies(
     out = tmp_path / "exported"
     run = jhe("export", "--url", local, "--out", out, "--format", "json")
     assert (run.code, run.err) == (0, "")
-    document = run.document("export")
+    document = published(run, "export")
     assert [Path(f["path"]).name for f in document["files"]][-1] == "jhe-sync.schema.json"
     assert all(Path(f["path"]).is_file() for f in document["files"])
     assert {s["id"] for s in document["studies"]} >= {30001, 30002}
@@ -134,7 +108,7 @@ def test_export_as_json_of_nothing_is_an_empty_document(
         "json",
     )
     assert run.code == 0, run.err
-    document = run.document("export")
+    document = published(run, "export")
     assert (document["files"], document["studies"]) == ([], [])
     assert not (tmp_path / "none").exists()
 
@@ -152,7 +126,7 @@ def test_invite_as_json_never_holds_a_link_unless_asked(
         *("--send-email", "--yes"),
     )
     assert run.code == 0, run.err
-    document = run.document("invite")
+    document = published(run, "invite")
     assert document["summary"] == {"patients": 2, "invited": 2, "failed": 0}
     assert document["links_shown"] is False
     assert all("link" not in result for result in document["results"])
@@ -160,7 +134,7 @@ def test_invite_as_json_never_holds_a_link_unless_asked(
         *("invite", spec, "--url", local, "--study", "bp", "--format", "json"),
         *("--show-links", "--yes"),
     )
-    links = [r["link"] for r in shown.document("invite")["results"]]
+    links = [r["link"] for r in published(shown, "invite")["results"]]
     assert len(links) == 2 and all(isinstance(link, str) and link for link in links)
 
 
