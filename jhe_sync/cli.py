@@ -565,6 +565,12 @@ def status(
     is_flag=True,
     help="Exit 2 while the exchange differs from the spec (0: they agree, 1: error).",
 )
+@click.option(
+    "--keep-issue",
+    metavar="NAME",
+    help="In GitHub Actions: keep one open issue for the exchange called NAME with the report "
+    "while it differs, closed when they agree (GITHUB_TOKEN with issues: write).",
+)
 def drift(
     spec: SpecFiles,
     connection: Connection,
@@ -572,6 +578,7 @@ def drift(
     applied_root: str | None,
     applied_ref: str,
     detailed_exitcode: bool,
+    keep_issue: str | None,
 ) -> None:
     """Show how the exchange differs from the spec, and which side each difference came from."""
     request = DriftRequest(
@@ -581,6 +588,7 @@ def drift(
         applied_ref=applied_ref,
         output_format=output_format,
         detailed_exitcode=detailed_exitcode,
+        keep_issue=keep_issue,
     )
     from jhe_sync import workflow
 

@@ -179,6 +179,8 @@ class DriftRequest:
     applied_ref: str = ""
     output_format: Format = "text"
     detailed_exitcode: bool = False
+    keep_issue: str | None = None
+    """Keep the one GitHub issue of the exchange called so (``GITHUB_*`` settings)."""
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import IO
 
 from jhe_sync.apply import ApplyResult, apply_plan, check_fresh
+from jhe_sync.ci.drift import keep_drift_issue
+from jhe_sync.ci.github import GitHub, github_settings
 from jhe_sync.commands import (
     ApplyRequest,
     Connection,
@@ -36,6 +38,7 @@ from jhe_sync.commands import (
 from jhe_sync.drift import Drift, attribute, render_markdown_report
 from jhe_sync.drift import render_json as render_drift_json
 from jhe_sync.drift import render_text as render_drift_text
+from jhe_sync.drift.issue import run_footer
 from jhe_sync.errors import (
     EXIT_CHANGES,
     EXIT_ERROR,
@@ -428,10 +431,21 @@ def drift_command(terminal: Terminal, request: DriftRequest) -> int:
     spec at the last applied commit against the same exchange (read again only when that
     spec differs from the current one: when they are the same, every difference was made
     on the exchange)."""
+    settings = github_settings(os.environ) if request.keep_issue else None
     drift = find_drift(request)
     out = io.StringIO()
     DRIFT_RENDERERS[request.output_format](drift, out)
     terminal.echo(out.getvalue(), nl=False)
+    if settings is not None and request.keep_issue:
+        footer = run_footer(
+            settings.server_url,
+            settings.repository,
+            os.environ.get("GITHUB_RUN_ID", ""),
+            os.environ.get("GITHUB_SHA", ""),
+        )
+        with GitHub(settings) as github:
+            kept = keep_drift_issue(github, drift, request.keep_issue, footer)
+        terminal.echo(str(kept), err=True)
     if request.detailed_exitcode and drift.differs:
         return EXIT_CHANGES
     return EXIT_OK

@@ -240,6 +240,10 @@ def test_telling_drift_sides_apart_reads_and_writes_nothing(transitive: bool) ->
     assert offending(layer("jhe_sync.drift"), io, transitive=transitive) == []
 
 
+def test_the_github_client_imports_nothing_but_the_errors() -> None:
+    assert import_graph()["jhe_sync.ci.github"] <= {"jhe_sync.errors"}
+
+
 def test_only_the_local_wiring_imports_both_the_client_and_the_emulator() -> None:
     graph = import_graph()
     both = [

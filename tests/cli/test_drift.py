@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from ci.fake_github import REPO, TOKEN, FakeGitHub
 
 from cli.conftest import Run
 from jhe_sync.local import open_exchange
@@ -113,3 +114,49 @@ def test_an_exchange_that_matches_git_is_no_drift(repo: Repo, jhe: Callable[...,
         "--detailed-exitcode",
     )
     assert (run.code, run.out) == (0, "The exchange matches the spec: no drift.\n")
+
+
+# -- keeping the issue, in a GitHub Actions job ----------------------------------------------
+
+
+@pytest.fixture
+def github(monkeypatch: pytest.MonkeyPatch) -> FakeGitHub:
+    """The job's environment, and GitHub's API answered by a fake."""
+    fake = FakeGitHub()
+    for name, value in {
+        "GITHUB_REPOSITORY": REPO,
+        "GITHUB_TOKEN": TOKEN,
+        "GITHUB_RUN_ID": "77",
+        "GITHUB_SHA": "0123456789abcdef",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr("jhe_sync.workflow.GitHub", lambda settings: fake.client())
+    return fake
+
+
+def test_a_scheduled_check_opens_the_issue_then_closes_it_once_applied(
+    repo: Repo, jhe: Callable[..., Run], github: FakeGitHub
+) -> None:
+    repo.console_edit("/api/v1/studies/30002", {"description": "Edited in the console"})
+    check = ("drift", "studies", "--url", repo.url, "--applied-root", repo.applied)
+    opened = jhe(*check, "--applied-ref", "abc1234", "--keep-issue", "production")
+    assert opened.code == 0, opened.err
+    assert opened.err == f"drift issue #1 created https://github.com/{REPO}/issues/1\n"
+    [issue] = github.open()
+    assert issue["title"] == "Drift: production differs from git"
+    assert "| the exchange | `bp` | update study" in issue["body"]
+    assert "[run 77](https://github.com/lab/studies/actions/runs/77)" in issue["body"]
+    assert jhe("apply", "studies", "--url", repo.url, "--auto-approve").code == 0
+    closed = jhe(*check, "--keep-issue", "production")
+    assert closed.err == f"drift issue #1 closed https://github.com/{REPO}/issues/1\n"
+    assert github.open() == []
+
+
+def test_without_a_github_token_nothing_is_read_and_the_error_says_what_to_set(
+    repo: Repo, jhe: Callable[..., Run], github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GITHUB_TOKEN")
+    run = jhe("drift", "studies", "--url", "local:/nonexistent/dir/x.db", "--keep-issue", "prod")
+    assert run.code == 1
+    assert run.err.startswith("Error: GITHUB_TOKEN is not set")
+    assert github.seen == []
