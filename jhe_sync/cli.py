@@ -429,6 +429,13 @@ def show(plan_file: str, output_format: Format, color: bool | None) -> None:
     type=click.Path(dir_okay=False),
     help="Append one JSON line per write to this file.",
 )
+@click.option(
+    "--reviewed",
+    "reviewed",
+    type=click.Path(exists=True, dir_okay=False),
+    metavar="PLAN_FILE",
+    help="A saved plan a reviewer saw: refuse every destructive change it does not hold.",
+)
 def apply(
     spec: SpecFiles,
     connection: Connection,
@@ -439,6 +446,7 @@ def apply(
     plan_file: str | None,
     auto_approve: bool,
     journal: str | None,
+    reviewed: str | None,
 ) -> None:
     """Make the planned calls, refusing destructive changes nobody allowed."""
     if not plan_file:
@@ -447,6 +455,11 @@ def apply(
             "give spec PATHS, or --plan FILE",
             allow_destroy=safeguards.allow_destroy,
             target=targets,
+        )
+    if plan_file and reviewed:
+        raise click.UsageError(
+            "--reviewed compares a fresh plan of the spec PATHS with a reviewed one; a saved "
+            "plan (--plan) is applied as it was reviewed, so give one or the other"
         )
     if plan_file and (spec.paths or spec.variables or spec.var_files):
         raise click.UsageError(
@@ -461,6 +474,7 @@ def apply(
         auto_approve=auto_approve,
         journal=journal,
         output_format=output_format,
+        reviewed=reviewed,
     )
     from jhe_sync import workflow
 
@@ -763,6 +777,9 @@ def _terminal(color: bool | None = None, *, to_stderr: bool = False) -> Terminal
         color=colour,
         interactive=_on_a_terminal(to_stderr),
         confirm=lambda question: click.confirm(question, default=False, err=to_stderr),
+        ask=lambda question: str(
+            click.prompt(question, default="", show_default=False, err=to_stderr)
+        ),
         progress=functools.partial(_Progress, err=to_stderr),
         interruptible=_stop_on_signals,
         # With -v the request log already shows each request: no live line under it.

@@ -40,6 +40,10 @@ def _refuse(question: str) -> bool:
     return False
 
 
+def _no_answer(question: str) -> str:
+    return ""
+
+
 def _no_progress(total: int) -> Callable[[object], None]:
     return lambda result: None
 
@@ -65,6 +69,8 @@ class Terminal:
     """Someone can answer a question (stdin and stdout are a terminal)."""
     confirm: Callable[[str], bool] = _refuse
     """Ask a yes/no question (default no)."""
+    ask: Callable[[str], str] = _no_answer
+    """Ask for a typed answer (default: none), for a question a single key must not settle."""
     progress: Callable[[int], Callable[[object], None]] = _no_progress
     """For an apply of N changes, what shows each change as it finishes."""
     interruptible: Callable[[], AbstractContextManager[threading.Event]] = _never_interrupted
@@ -144,6 +150,9 @@ class ApplyRequest:
     targets: tuple[str, ...] = ()
     auto_approve: bool = False
     journal: str | None = None
+    reviewed: str | None = None
+    """A saved plan a reviewer saw (``--reviewed``): the fresh plan's destructive changes
+    must all be among its own, whatever ``--allow-destroy`` says."""
     output_format: ResultFormat = "text"
 
 

@@ -35,6 +35,10 @@ the lifecycle commands' snapshots, and the objects a freshness check re-reads. N
 that reads those snapshots looks at the caller."""
 
 
+WRITE_ROLES = frozenset({"manager", "member", "super_user"})
+"""Roles that may write studies in an organization (``super_user``: a superuser)."""
+
+
 @dataclass(frozen=True)
 class Organization:
     id: int
@@ -164,6 +168,13 @@ class Live:
             for s in sorted(self.studies.values(), key=lambda s: (s.id, s.name))
             if s.organization_id == organization_id
         ]
+
+    def can_write(self, organization_id: int) -> bool:
+        """Whether the caller may create, change and delete studies in an organization."""
+        if self.caller.is_superuser:
+            return True
+        organization = self.organizations.get(organization_id)
+        return organization is not None and organization.role in WRITE_ROLES
 
     def study_fingerprint(self, study_id: int) -> str:
         """A digest of everything read about one study (``study_record``)."""

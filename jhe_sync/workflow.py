@@ -14,11 +14,12 @@ import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import IO
 
-from jhe_sync.apply import ApplyResult, apply_plan, check_fresh
+from jhe_sync.apply import ApplyResult, apply_plan, check_exchange, check_fresh
 from jhe_sync.ci.drift import keep_drift_issue
 from jhe_sync.ci.github import GitHub, github_settings
 from jhe_sync.commands import (
@@ -64,13 +65,13 @@ from jhe_sync.lifecycle import (
 from jhe_sync.live import Live
 from jhe_sync.local import open_exchange
 from jhe_sync.plan.build import build_plan
-from jhe_sync.plan.change import Refusal
+from jhe_sync.plan.change import Destroyed, Refusal
 from jhe_sync.plan.diff import is_unlisted_study_key
 from jhe_sync.plan.plan import Plan, SafetyPolicy
 from jhe_sync.plan.render.formats import Format, RenderOptions, render
 from jhe_sync.plan.render.wording import KEYS_SHOWN, plural, refusal_lines
-from jhe_sync.plan.serialize import SavedPlan, load_saved, plan_key, save_plan
-from jhe_sync.snapshot import read_consents, read_enrollment_sets, read_live
+from jhe_sync.plan.serialize import SavedPlan, load_plan, load_saved, plan_key, save_plan
+from jhe_sync.snapshot import read_access, read_consents, read_enrollment_sets, read_live
 from jhe_sync.spec import json_schema_text, load_desired
 from jhe_sync.spec.models import Desired
 
@@ -195,10 +196,10 @@ def plan_command(terminal: Terminal, request: PlanRequest) -> int:
     _check_writable(request.out, "--out")
     key = _plan_key() if request.out else None
     with exchange_from(request.connection) as exchange, _reading(terminal, exchange):
-        plan, _ = make_plan(exchange, desired, request.connection.parallelism)
+        plan, live = make_plan(exchange, desired, request.connection.parallelism)
     if request.targets:
         plan = _targeted(plan, desired, request.targets)
-    refusals = plan.refusals(policy)
+    refusals = plan.refusals(policy, live)
     _say_unused_allowances(terminal, plan, policy)
     if request.out:
         with _open_output(request.out, "--out", "w") as stream:
@@ -325,11 +326,15 @@ def apply_command(terminal: Terminal, request: ApplyRequest) -> int:
     parallelism = request.connection.parallelism
     with exchange_from(request.connection) as exchange:
         snapshot: Live | None = None
+        caller: Live | None = None
         with _reading(terminal, exchange):
             if desired is not None:
                 plan, snapshot = make_plan(exchange, desired, parallelism)
+                caller = snapshot
                 if request.targets:
                     plan = _targeted(plan, desired, request.targets)
+                if request.reviewed is not None:
+                    policy = replace(policy, reviewed=_reviewed(exchange, request.reviewed))
             else:
                 assert saved is not None
                 plan = saved.plan
@@ -342,7 +347,8 @@ def apply_command(terminal: Terminal, request: ApplyRequest) -> int:
                 if request.targets:
                     plan = _targeted(plan, None, request.targets)
                 check_fresh(exchange, plan, parallelism=parallelism)
-        refusals = plan.refusals(policy)
+                caller = read_access(exchange) if not plan.empty else None
+        refusals = plan.refusals(policy, caller)
         # The reasons of a refusal are the error's, said once (not also under the plan).
         say(_rendered(plan, "text", terminal.color), nl=False)
         _say_unused_allowances(terminal, plan, policy)
@@ -353,7 +359,7 @@ def apply_command(terminal: Terminal, request: ApplyRequest) -> int:
         if plan.empty:
             report(ApplyResult(()))
             return EXIT_OK
-        if not request.auto_approve and not terminal.confirm("Apply these changes?"):
+        if not request.auto_approve and not _approved(terminal, plan):
             say("Nothing applied.")
             report(ApplyResult.not_attempted(plan, declined=True))
             return EXIT_ERROR
@@ -388,6 +394,31 @@ def apply_command(terminal: Terminal, request: ApplyRequest) -> int:
 def _json_text(document: Mapping[str, object]) -> str:
     """A result document as ``--format json`` writes it: indented, UTF-8, one newline."""
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _reviewed(exchange: Exchange, path: str) -> frozenset[Destroyed]:
+    """What the reviewed plan ``path`` destroys: a saved plan, checked as ``apply --plan``
+    checks one (digest, signature with ``JHE_PLAN_KEY``, made for this exchange); it may
+    be stale, since only the identity of what it destroys is compared."""
+    try:
+        with open(path, encoding="utf-8") as stream:
+            reviewed = load_plan(stream, _plan_key())
+    except OSError as error:
+        raise ConfigError(f"--reviewed {path}: {error.strerror or error}") from None
+    check_exchange(exchange, reviewed)
+    return reviewed.destroyed()
+
+
+def _approved(terminal: Terminal, plan: Plan) -> bool:
+    """Ask before applying; a plan that destroys something takes the literal ``yes``."""
+    if not plan.destructive_changes():
+        return terminal.confirm("Apply these changes?")
+    destroyed = plan.counts.destroyed
+    answer = terminal.ask(
+        f"This plan destroys {plural(destroyed, 'object')} (see above); consent records go "
+        'with them. Type "yes" to apply'
+    )
+    return answer.strip() == "yes"
 
 
 def export_command(terminal: Terminal, request: ExportRequest) -> int:

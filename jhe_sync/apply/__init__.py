@@ -6,7 +6,15 @@ result.ok / result.summary() / result.error()
 """
 
 from jhe_sync.apply.executor import ENROLL_CHUNK, apply_plan
-from jhe_sync.apply.fresh import check_fresh
+from jhe_sync.apply.fresh import check_exchange, check_fresh
 from jhe_sync.apply.results import ApplyResult, ChangeResult, Outcome
 
-__all__ = ["ENROLL_CHUNK", "ApplyResult", "ChangeResult", "Outcome", "apply_plan", "check_fresh"]
+__all__ = [
+    "ENROLL_CHUNK",
+    "ApplyResult",
+    "ChangeResult",
+    "Outcome",
+    "apply_plan",
+    "check_exchange",
+    "check_fresh",
+]

@@ -14,7 +14,8 @@ fills both in once the create has answered.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from jhe_sync.resources import API, ChangeKind, link_of_change
@@ -105,6 +106,26 @@ Lockout = Literal["", "caller", "last_manager"]
 """Why a role change can never be applied, whatever the flags: it takes the manager role
 from the identity applying the plan (``caller``), or it leaves the organization with no
 manager (``last_manager``)."""
+
+
+@dataclass(frozen=True)
+class Destroyed:
+    """One thing a destructive change destroys, by identity: the kind of change, its entry,
+    the objects it acts on (study, organization, parent, link) and what it sets them to,
+    and for an unenrollment one patient. ``apply --reviewed`` lets a change through only
+    when everything it destroys is among what the reviewed plan destroyed."""
+
+    kind: ChangeKind
+    key: str
+    study_id: int | None
+    organization_id: int | None
+    organization_key: str
+    parent_id: int | None
+    parent_key: str
+    link_id: int | None
+    fields: tuple[tuple[str, str], ...]
+    """Each field's name and its new value as JSON (a role lowered to member, not viewer)."""
+    patient_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -199,6 +220,27 @@ class Change:
             if field.name == "role":
                 return field.before, field.after
         return None, None
+
+    def destroyed(self) -> tuple[Destroyed, ...]:
+        """What this change destroys, each thing named so that the same thing in another
+        plan compares equal (empty for a change that destroys nothing). Each patient an
+        unenrollment (or a cascade of patients) touches is one thing of its own."""
+        if not self.destructive:
+            return ()
+        common = Destroyed(
+            kind=self.kind,
+            key=self.key,
+            study_id=self.study_id,
+            organization_id=self.organization_id,
+            organization_key=self.organization_key,
+            parent_id=self.parent_id,
+            parent_key=self.parent_key,
+            link_id=self.link_id,
+            fields=tuple((f.name, json.dumps(f.after, sort_keys=True)) for f in self.fields),
+        )
+        if not self.patients:
+            return (common,)
+        return tuple(replace(common, patient_id=p.id) for p in self.patients)
 
     def fingerprint_keys(self) -> frozenset[str]:
         """The live objects this change depends on, as a saved plan fingerprints them: a
@@ -376,7 +418,12 @@ class Warning_:
     message: str
 
 
-RefusalReason = Literal["destructive", "protected", "lockout", "threshold"]
+RefusalReason = Literal["destructive", "protected", "lockout", "threshold", "unreviewed", "role"]
+"""Why apply would refuse: a destructive change no flag allows, one ``protect: true``
+forbids, one that would lock managers out, a plan destroying too much, a destructive
+change the reviewed plan did not show (``apply --reviewed``), or the caller's role
+(the credentials may read, not write: the plan is whole, applying needs the role).
+Only ``role`` is about the credentials rather than the plan."""
 
 
 @dataclass(frozen=True)
@@ -401,11 +448,33 @@ class Refusal:
         entry = f'{self.subject} "{self.key}": ' if self.key else ""
         return entry + self.what + self.advice(self.key)
 
+    def to_dict(self) -> dict[str, str]:
+        """The refusal in a plan's json form: why (``reason``), the entry (``key``, empty
+        for the plan as a whole or the credentials) and the sentence a user reads."""
+        return {
+            "reason": self.reason,
+            "key": self.key,
+            "subject": self.subject,
+            "message": str(self),
+        }
+
     def advice(self, key: str | None) -> str:
         """What lifts it, for one entry (``key``) or for several (None)."""
         subject = self.subject
         if self.reason == "threshold":
             return ""
+        if self.reason == "role":
+            return (
+                ": applying needs the member or manager role there (the server answers 403). "
+                "This plan is complete and may be reviewed; apply it with credentials that have "
+                "the role, or ask a manager of the organization for it"
+            )
+        if self.reason == "unreviewed":
+            return (
+                ": destructive, and not among the changes of the reviewed plan (it appeared "
+                "after the review, e.g. someone enrolled a patient from the console); nothing "
+                "was applied. Plan again in a pull request, so that a reviewer sees it"
+            )
         if self.reason == "lockout":
             return f": {self.detail}"
         if self.reason == "protected":

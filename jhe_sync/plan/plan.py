@@ -18,11 +18,12 @@ the flag that would allow it, so one run shows everything to decide.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from jhe_sync.errors import SafetyRefusal
-from jhe_sync.plan.change import Change, Refusal, UnmanagedStudy, Warning_
+from jhe_sync.live import Live
+from jhe_sync.plan.change import Change, Destroyed, Refusal, UnmanagedStudy, Warning_
 from jhe_sync.plan.render.wording import describe, patients_text, plural
 from jhe_sync.resources import ChangeKind
 
@@ -46,6 +47,10 @@ class SafetyPolicy:
     max_destroy_fraction: float = 0.25
     """Most share of the managed links and studies that one plan may destroy."""
     ignore_threshold: bool = False
+    reviewed: frozenset[Destroyed] | None = None
+    """What a reviewed plan destroyed (``apply --reviewed``): a destructive change is then
+    refused, whatever the flags, unless everything it destroys is in it. None: no
+    reviewed plan was given."""
 
     def allows(self, key: str) -> bool:
         """Whether destructive changes of this entry (a study or organization key) are allowed."""
@@ -210,12 +215,18 @@ class Plan:
     def destructive_changes(self) -> list[Change]:
         return [c for c in self.changes if c.destructive]
 
-    def refusals(self, policy: SafetyPolicy) -> list[Refusal]:
-        """Every reason the safeguards refuse this plan; empty when it may be applied."""
-        return refusals(self, policy)
+    def refusals(self, policy: SafetyPolicy, caller: Live | None = None) -> list[Refusal]:
+        """Every reason apply would refuse this plan; empty when it may be applied. With
+        ``caller`` (a snapshot of who applies and their roles) the missing roles too."""
+        found = refusals(self, policy)
+        return found if caller is None else found + role_refusals(self, caller)
 
-    def raise_if_unsafe(self, policy: SafetyPolicy) -> None:
-        reasons = self.refusals(policy)
+    def destroyed(self) -> frozenset[Destroyed]:
+        """Everything the plan destroys, by identity (what ``apply --reviewed`` compares)."""
+        return frozenset(item for change in self.changes for item in change.destroyed())
+
+    def raise_if_unsafe(self, policy: SafetyPolicy, caller: Live | None = None) -> None:
+        reasons = self.refusals(policy, caller)
         if reasons:
             raise SafetyRefusal([str(reason) for reason in reasons])
 
@@ -299,9 +310,51 @@ def change_refusal(change: Change, policy: SafetyPolicy) -> Refusal | None:
         return None
     if change.protected:
         return Refusal("protected", what, change.key, change.subject)
+    if policy.reviewed is not None:
+        unseen = [item for item in change.destroyed() if item not in policy.reviewed]
+        if unseen:
+            return Refusal(
+                "unreviewed", _unreviewed_change(change, unseen), change.key, change.subject
+            )
     if policy.allows(change.key):
         return None
     return Refusal("destructive", what, change.key, change.subject)
+
+
+def _unreviewed_change(change: Change, unseen: list[Destroyed]) -> str:
+    """The part of a change the reviewed plan did not show: for an unenrollment, only the
+    patients it did not list."""
+    if not change.patients:
+        return _refused_change(change)
+    ids = {item.patient_id for item in unseen}
+    return describe(replace(change, patients=tuple(p for p in change.patients if p.id in ids)))
+
+
+def role_refusals(plan: Plan, caller: Live) -> list[Refusal]:
+    """One refusal per organization whose studies the plan changes and where the caller
+    may not write (a viewer, or no role): the plan is whole, applying it needs the role.
+    An organization the plan creates is not checked: its creator becomes its manager."""
+    keys_by_org: dict[int, dict[str, None]] = {}
+    for change in plan.changes:
+        if change.subject == "study" and change.organization_id is not None:
+            keys_by_org.setdefault(change.organization_id, {})[change.key] = None
+    found = []
+    for organization_id, keys in sorted(keys_by_org.items()):
+        if caller.can_write(organization_id):
+            continue
+        organization = caller.organizations.get(organization_id)
+        role = (
+            f'the role "{organization.role}"' if organization and organization.role else "no role"
+        )
+        found.append(
+            Refusal(
+                "role",
+                f"the caller ({caller.caller.email}) has {role} in organization "
+                f"{plan.organization_label(organization_id)}; studies affected: "
+                f"{', '.join(keys)}",
+            )
+        )
+    return found
 
 
 LOCKOUTS = {

@@ -1,15 +1,16 @@
 """Pre-flight checks: what the exchange would refuse or fail on, found before any write.
 
 These are the "Common Issues" of the study-management guide, turned into errors that
-say what to do. On the real server they surface late and badly: a missing role is a
-403 halfway through an apply, and enrolling a patient of another organization is a
-500 that keeps the ids before it. The warnings are things a reviewer should know that
-the server accepts silently.
+say what to do. On the real server they surface late and badly: enrolling a patient of
+another organization is a 500 that keeps the ids before it. The warnings are things a
+reviewer should know that the server accepts silently.
+
+A missing write role is not a problem of the spec but of the credentials: the plan is
+made whole, and apply refuses it (``role_refusals`` in ``plan.plan``), so a pull
+request's job can plan with read-only credentials.
 """
 
 from __future__ import annotations
-
-from collections import defaultdict
 
 from jhe_sync.errors import PreflightError, Problem
 from jhe_sync.identity.lookup import organization_path
@@ -19,29 +20,14 @@ from jhe_sync.plan.plan import Plan
 from jhe_sync.plan.resolve import Resolved, ResolvedStudy, live_link_set, study_path
 from jhe_sync.resources import DATA_SOURCES, PATIENTS, ChangeKind
 
-WRITE_ROLES = frozenset({"manager", "member", "super_user"})
-"""Roles that may write studies in an organization (``super_user``: a superuser)."""
-
 
 def preflight(plan: Plan, resolved: Resolved, live: Live) -> tuple[Warning_, ...]:
     """Raise one ``PreflightError`` with every problem; else return the plan's warnings."""
     by_key = {study.key: study for study in resolved.studies}
-    problems = (
-        _moves(resolved, live)
-        + _missing_roles(plan, resolved, by_key, live)
-        + _foreign_patients(plan, by_key, live)
-    )
+    problems = _moves(resolved, live) + _foreign_patients(plan, by_key, live)
     if problems:
         raise PreflightError(problems)
     return tuple(_unsupported_scopes(resolved, live) + _consent_again(plan, by_key, live))
-
-
-def can_write(live: Live, organization_id: int) -> bool:
-    """Whether the caller may create, change and delete studies in an organization."""
-    if live.caller.is_superuser:
-        return True
-    organization = live.organizations.get(organization_id)
-    return organization is not None and organization.role in WRITE_ROLES
 
 
 def _org(live: Live, organization_id: int) -> str:
@@ -64,42 +50,6 @@ def _moves(resolved: Resolved, live: Live) -> list[Problem]:
                 f"{current.organization_id} in this entry",
                 study.spec.locate("organization"),
                 study_path(study.spec, "organization"),
-            )
-        )
-    return problems
-
-
-def _missing_roles(
-    plan: Plan, resolved: Resolved, by_key: dict[str, ResolvedStudy], live: Live
-) -> list[Problem]:
-    keys_by_org: dict[int, dict[str, None]] = defaultdict(dict)
-    for change in plan.changes:
-        if change.subject == "study" and change.organization_id is not None:
-            keys_by_org[change.organization_id][change.key] = None
-    problems = []
-    for org_id, ordered_keys in sorted(keys_by_org.items()):
-        keys = list(ordered_keys)
-        if can_write(live, org_id):
-            continue
-        organization = live.organizations.get(org_id)
-        role = (
-            f'the role "{organization.role}"' if organization and organization.role else "no role"
-        )
-        first = by_key.get(keys[0])
-        location = (
-            first.spec.locate("organization")
-            if first
-            else resolved.organization_origins.get(org_id)
-        )
-        path = study_path(first.spec, "organization") if first else f"organization {org_id}"
-        problems.append(
-            Problem(
-                f"the caller ({live.caller.email}) has {role} in organization {_org(live, org_id)}, "
-                "and changing its studies needs the manager or member role (the server answers "
-                f"403); studies affected: {', '.join(keys)}. Ask a manager of the organization "
-                "for the member role, or run with other credentials",
-                location,
-                path,
             )
         )
     return problems

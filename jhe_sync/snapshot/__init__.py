@@ -1,6 +1,7 @@
 """Reading the live exchange into a snapshot (``jhe_sync.live.Live``): the read stage.
 
-    read.py       read_live(exchange, desired): what a spec needs, and nothing more
+    read.py       read_live(exchange, desired): what a spec needs, and nothing more;
+                  read_access: who the caller is and their roles (to apply a saved plan)
     links.py      read_link_sets: many studies' link sets at once (LinkSets), and
                   read_enrollment_sets for the impact of deleting a study
     consents.py   read_consents: patients' consent answers
@@ -19,13 +20,14 @@ from jhe_sync.snapshot.estate import read_estate
 from jhe_sync.snapshot.links import LinkSets, read_enrollment_sets, read_link_sets
 from jhe_sync.snapshot.locate import LocatedStudy, locate_studies
 from jhe_sync.snapshot.parts import Part, read_parts
-from jhe_sync.snapshot.read import read_live
+from jhe_sync.snapshot.read import read_access, read_live
 
 __all__ = [
     "LinkSets",
     "LocatedStudy",
     "Part",
     "locate_studies",
+    "read_access",
     "read_consents",
     "read_enrollment_sets",
     "read_estate",

@@ -220,3 +220,13 @@ def _unknown_patient_reads(
 def _patient_by_id(exchange: Exchange, patient_id: int) -> list[Patient]:
     found = read_patient(exchange, patient_id)
     return [found] if found is not None else []
+
+
+def read_access(exchange: Exchange) -> Live:
+    """Who the credentials act as and their role in each organization (two requests):
+    what telling whether they may apply a saved plan needs, without reading the rest."""
+    return Live(
+        caller=read_caller(exchange),
+        organizations=read_organizations(exchange),
+        exchange=exchange.name,
+    )

@@ -7,7 +7,8 @@ import pytest
 from jhe_sync.errors import PreflightError
 from jhe_sync.live import Caller
 from jhe_sync.plan.build import build_plan
-from jhe_sync.plan.change import Warning_
+from jhe_sync.plan.change import ChangeKind, Warning_
+from jhe_sync.plan.plan import SafetyPolicy
 
 from .conftest import (
     HYPERTENSION_DESCRIPTION,
@@ -31,51 +32,68 @@ def preflight_problems(entries, live):
 # -- errors ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("role", ["viewer", None], ids=["viewer", "no role"])
-def test_a_caller_without_a_write_role_is_stopped_with_the_403_explained(role):
-    (problem,) = preflight_problems(desired(spec()), make_live(roles={LIFESPAN: role}))
+# -- roles: not a problem of the spec, a refusal of the credentials ----------------------
 
+
+def role_refusals_of(entries, live):
+    plan = build_plan(entries, live)
+    return plan, [r for r in plan.refusals(SafetyPolicy(), live) if r.reason == "role"]
+
+
+@pytest.mark.parametrize("role", ["viewer", None], ids=["viewer", "no role"])
+def test_a_caller_without_a_write_role_gets_the_whole_plan_and_a_refusal_naming_the_role(role):
+    plan, (refusal,) = role_refusals_of(desired(spec()), make_live(roles={LIFESPAN: role}))
+
+    assert [c.kind for c in plan.changes][:1] == [ChangeKind.CREATE_STUDY]
     role_text = f'the role "{role}"' if role else "no role"
-    assert problem.message == (
+    assert str(refusal) == (
         f"the caller (manager_mary@example.com) has {role_text} in organization "
-        '"Planetary Research Institute/Saturn School of Data Science/Lifespan Lab" (20003), '
-        "and changing its studies needs the manager or member role (the server answers 403); "
-        "studies affected: hypertension. Ask a manager of the organization for the member "
-        "role, or run with other credentials"
+        "Lifespan Lab (20003); studies affected: hypertension: applying needs the member or "
+        "manager role there (the server answers 403). This plan is complete and may be "
+        "reviewed; apply it with credentials that have the role, or ask a manager of the "
+        "organization for it"
     )
-    assert problem.path == "studies[hypertension].organization"
-    assert str(problem.location) == "studies/hypertension.yaml:5:1"
+    assert refusal.to_dict()["reason"] == "role"
 
 
 @pytest.mark.parametrize("role", ["manager", "member", "super_user"])
 def test_a_write_role_may_change_studies(role):
-    assert not build_plan(desired(spec()), make_live(roles={LIFESPAN: role})).empty
+    plan, refused = role_refusals_of(desired(spec()), make_live(roles={LIFESPAN: role}))
+
+    assert not plan.empty and refused == []
 
 
 def test_a_superuser_may_write_in_any_organization():
     superuser = Caller(id=1, email="admin@example.com", is_superuser=True)
 
-    assert not build_plan(
+    plan, refused = role_refusals_of(
         desired(spec()), make_live(roles={LIFESPAN: None}, caller=superuser)
-    ).empty
+    )
+    assert not plan.empty and refused == []
 
 
-def test_a_viewer_whose_studies_already_match_is_not_stopped():
+def test_a_viewer_whose_studies_already_match_is_not_refused():
     live = make_live(
         live_study(30012, "Hypertension Management Study", description=HYPERTENSION_DESCRIPTION),
         roles={LIFESPAN: "viewer"},
     )
 
-    assert build_plan(desired(spec()), live).empty
+    plan, refused = role_refusals_of(desired(spec()), live)
+    assert plan.empty and refused == []
 
 
-def test_a_prune_the_caller_may_not_make_is_located_at_the_organizations_entry():
+def test_roles_are_checked_only_when_the_caller_is_given():
+    plan = build_plan(desired(spec()), make_live(roles={LIFESPAN: "viewer"}))
+
+    assert plan.refusals(SafetyPolicy()) == []
+
+
+def test_a_prune_the_caller_may_not_make_names_the_pruned_study():
     live = make_live(live_study(30002, "Lifespan Study on BP"), roles={LIFESPAN: "viewer"})
 
-    (problem,) = preflight_problems(desired(organizations=[prune(LIFESPAN)]), live)
+    _, (refusal,) = role_refusals_of(desired(organizations=[prune(LIFESPAN)]), live)
 
-    assert "studies affected: id:30002" in problem.message
-    assert str(problem.location) == "organizations.yaml:2:1"
+    assert "studies affected: id:30002" in str(refusal)
 
 
 def test_enrolling_a_patient_of_another_organization_is_stopped_with_the_fix():
@@ -128,14 +146,14 @@ def test_deleting_a_pinned_study_in_another_organization_is_not_a_move():
 def test_every_preflight_problem_is_reported_at_once():
     entries = desired(
         spec(patients=["np_patient_nina@example.com"]),
-        spec("pulse", "Pulse", description="x", organization=NEPTUNIAN),
+        spec("pulse", "Pulse", description="x", patients=["np_patient_nina@example.com"]),
     )
 
     problems = preflight_problems(entries, make_live(read=[LIFESPAN, NEPTUNIAN]))
 
     assert [p.path for p in problems] == [
         "studies[hypertension].patients[0]",
-        "studies[pulse].organization",
+        "studies[pulse].patients[0]",
     ]
 
 

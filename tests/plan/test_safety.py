@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jhe_sync.errors import EXIT_REFUSED, SafetyRefusal
-from jhe_sync.plan.change import Change, PatientTarget
+from jhe_sync.plan.change import Change, FieldChange, PatientTarget
 from jhe_sync.plan.plan import SHARE_FLOOR, Plan, SafetyPolicy, destroyed_objects, refusals
 from jhe_sync.resources import ChangeKind
 
@@ -224,3 +224,78 @@ def test_an_unsafe_plan_raises_a_refusal_that_exits_3_and_lists_every_reason():
 
 def test_the_default_policy_refuses_every_destructive_change():
     assert len(said(plan_of(change(ChangeKind.REMOVE_SCOPE)), SafetyPolicy())) == 1
+
+
+# -- apply --reviewed: destructive changes by identity -------------------------------------
+
+PETER_ = PatientTarget(40001, "peter@example.com")
+PAMELA_ = PatientTarget(40002, "pamela@example.com")
+NINA_ = PatientTarget(40005, "#40005")
+
+
+def reviewed(*changes: Change) -> SafetyPolicy:
+    """Everything allowed, but only what these changes destroy was reviewed."""
+    return SafetyPolicy(allow_destroy_all=True, **LENIENT, reviewed=plan_of(*changes).destroyed())
+
+
+def test_a_destructive_change_the_reviewed_plan_held_is_allowed():
+    policy = reviewed(change(ChangeKind.REMOVE_SCOPE), unenroll(PETER_, PAMELA_))
+
+    assert said(plan_of(change(ChangeKind.REMOVE_SCOPE), unenroll(PAMELA_)), policy) == []
+
+
+def test_an_unenrollment_of_a_patient_nobody_reviewed_names_only_that_patient():
+    policy = reviewed(unenroll(PETER_))
+
+    (refusal,) = refusals(plan_of(unenroll(PETER_, NINA_)), policy)
+
+    assert refusal.reason == "unreviewed"
+    assert str(refusal).startswith('study "hypertension": unenroll 1 patient: #40005: destructive')
+
+
+@pytest.mark.parametrize(
+    "fresh",
+    [
+        change(ChangeKind.REMOVE_SCOPE, link_id=50001),
+        change(ChangeKind.DELETE_STUDY, study_id=30013),
+        change(ChangeKind.DELETE_STUDY, key="other"),
+        change(ChangeKind.REMOVE_CLIENT),
+    ],
+    ids=["another scope", "another study id", "another entry", "another kind"],
+)
+def test_a_destructive_change_differing_in_identity_from_the_reviewed_one_is_refused(fresh):
+    policy = reviewed(change(ChangeKind.REMOVE_SCOPE), change(ChangeKind.DELETE_STUDY))
+
+    assert [r.reason for r in refusals(plan_of(fresh), policy)] == ["unreviewed"]
+
+
+def test_a_role_lowered_further_than_reviewed_is_a_different_change():
+    def lowered(to: str) -> Change:
+        return Change(
+            kind=ChangeKind.LOWER_ROLE,
+            key="lifespan",
+            organization_id=20003,
+            link_id=10003,
+            fields=(FieldChange("role", "manager", to),),
+        )
+
+    policy = reviewed(lowered("member"))
+    assert refusals(plan_of(lowered("member")), policy) == []
+    assert [r.reason for r in refusals(plan_of(lowered("viewer")), policy)] == ["unreviewed"]
+
+
+def test_a_reviewed_destructive_change_still_needs_allow_destroy():
+    policy = SafetyPolicy(**LENIENT, reviewed=plan_of(unenroll(PETER_)).destroyed())
+
+    assert [r.reason for r in refusals(plan_of(unenroll(PETER_)), policy)] == ["destructive"]
+
+
+def test_changes_that_destroy_nothing_need_no_review():
+    policy = reviewed()
+
+    assert refusals(plan_of(change(ChangeKind.ADD_SCOPE), change(ChangeKind.ENROLL)), policy) == []
+
+
+def test_each_unenrolled_patient_is_one_thing_destroyed():
+    assert len(unenroll(PETER_, PAMELA_).destroyed()) == 2
+    assert change(ChangeKind.ADD_SCOPE).destroyed() == ()

@@ -36,11 +36,12 @@ class RenderOptions:
 
 
 def render_json(plan: Plan, stream: IO[str], refusals: tuple[Refusal, ...] | None = None) -> None:
-    """Write the plan's json form; ``refusals`` is added when the safeguards were checked
-    (one line each, as apply's error lists them)."""
+    """Write the plan's json form; ``refusals`` is added when the safeguards were checked,
+    each with its ``reason`` (so CI tells a refusal of the credentials, ``role``, from one
+    of the plan) and the line apply's error would show."""
     document = plan.to_dict()
     if refusals is not None:
-        document["refusals"] = [str(refusal) for refusal in refusals]
+        document["refusals"] = [refusal.to_dict() for refusal in refusals]
     stream.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
