@@ -1,10 +1,13 @@
-"""Checks across studies, after each one is valid on its own.
+"""Checks across entries, after each one is valid on its own.
 
 Two entries must not claim the same study (by key, by name in one organization, or by
-pinned id), a link list must not name the same thing twice (the exchange answers a
+pinned id), a list must not name the same thing twice (the exchange answers a
 repeated link with a 500), and a study cannot be both protected and meant to be
-deleted. Organizations are compared by the reference as written: that ``20003`` and
-``Lifespan Lab`` are the same is for the resolver to find, with the live exchange.
+deleted. Organization entries likewise: one entry per organization, keys unique
+among study and organization entries alike (the command line names both), no
+practitioner, patient or earlier name twice. Organizations are compared by the
+reference as written: that ``20003`` and ``Lifespan Lab`` are the same is for the
+resolver to find, with the live exchange.
 """
 
 from __future__ import annotations
@@ -57,31 +60,82 @@ def check_studies(studies: Sequence[tuple[str, StudySpec]], problems: Problems) 
                         f"{path}.id",
                     )
                 )
-        if study.protect and study.state == "absent":
-            problems.append(
-                Problem(
-                    "state: absent contradicts protect: true (a protected study is never deleted); "
-                    "remove protect to delete it",
-                    study.locate("state"),
-                    f"{path}.state",
-                )
-            )
-        _check_repeats(path, study, problems)
+        _check_absent(path, study, "study", problems)
+        _check_repeats(path, study, _LISTS, problems)
 
 
 def check_organizations(
-    organizations: Sequence[tuple[str, OrganizationSettings]], problems: Problems
+    organizations: Sequence[tuple[str, OrganizationSettings]],
+    studies: Sequence[tuple[str, StudySpec]],
+    problems: Problems,
 ) -> None:
-    """Append a problem for an organization given settings twice."""
+    """Append a problem for an organization listed twice, a key another entry has, and
+    every clash inside one entry."""
     seen: dict[str, OrganizationSettings] = {}
+    keys: dict[str, SourceLocation | None] = {
+        study.key: study.locate("key") for _, study in studies
+    }
     for path, settings in organizations:
         first = seen.setdefault(str(settings.organization), settings)
         if first is not settings:
             problems.append(
                 Problem(
-                    f"the organization {settings.organization!r} already has settings at {_where(first.origin)}",
-                    settings.origin,
+                    f"the organization {settings.organization!r} is listed twice (first at "
+                    f"{_where(first.locate('organization'))}); give each organization one entry",
+                    settings.locate("organization"),
                     f"{path}.organization",
+                )
+            )
+            continue
+        if settings.key in keys:
+            problems.append(
+                Problem(
+                    f"the key {settings.key!r} is already used by the entry at "
+                    f"{_where(keys[settings.key])}; set key: to tell them apart (--target and "
+                    "--allow-destroy name studies and organizations alike)",
+                    settings.locate("key"),
+                    f"{path}.key",
+                )
+            )
+        keys.setdefault(settings.key, settings.locate("key"))
+        if str(settings.part_of) == str(settings.organization) and settings.part_of is not None:
+            problems.append(
+                Problem(
+                    "an organization cannot be part of itself; part_of names its parent",
+                    settings.locate("part_of"),
+                    f"{path}.part_of",
+                )
+            )
+        _check_absent(path, settings, "organization", problems)
+        _check_repeats(path, settings, ("patients", "previous_names"), problems)
+        _check_practitioners(path, settings, problems)
+
+
+def _check_absent(
+    path: str, entry: StudySpec | OrganizationSettings, what: str, problems: Problems
+) -> None:
+    if entry.protect and entry.state == "absent":
+        problems.append(
+            Problem(
+                f"state: absent contradicts protect: true (a protected {what} is never deleted); "
+                "remove protect to delete it",
+                entry.locate("state"),
+                f"{path}.state",
+            )
+        )
+
+
+def _check_practitioners(path: str, settings: OrganizationSettings, problems: Problems) -> None:
+    first: dict[str, str] = {}
+    for email in settings.practitioners or {}:
+        earlier = first.setdefault(email.casefold(), email)
+        if earlier != email:
+            problems.append(
+                Problem(
+                    f"{email!r} is listed twice (first as {earlier!r}; emails are compared "
+                    "without case); give each practitioner one role",
+                    settings.locate_key("practitioners", email),
+                    f"{path}.practitioners.{email}",
                 )
             )
 
@@ -99,9 +153,14 @@ def _duplicate_key(path: str, study: StudySpec, first: StudySpec) -> Problem:
     return Problem(message, study.locate("key"), f"{path}.key")
 
 
-def _check_repeats(path: str, study: StudySpec, problems: Problems) -> None:
-    for field in _LISTS:
-        items = getattr(study, field)
+def _check_repeats(
+    path: str,
+    entry: StudySpec | OrganizationSettings,
+    fields: tuple[str, ...],
+    problems: Problems,
+) -> None:
+    for field in fields:
+        items = getattr(entry, field)
         if not items or len(items) < 2:
             continue
         identities = _identities(field, items)
@@ -114,7 +173,7 @@ def _check_repeats(path: str, study: StudySpec, problems: Problems) -> None:
                 problems.append(
                     Problem(
                         f"{_show(item)} is listed twice (first as {field}[{first}])",
-                        study.locate(field, index),
+                        entry.locate(field, index),
                         f"{path}.{field}[{index}]",
                     )
                 )

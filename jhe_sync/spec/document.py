@@ -28,7 +28,8 @@ SPEC_VERSION = 1
 FILE_KEYS = {
     "version": "The spec format version. Always 1; required in every file.",
     "vars": "Variables for ${name} references in this file. --var-file and --var override them.",
-    "organizations": "Settings per organization, such as prune.",
+    "organizations": "The organizations of the spec: settings such as prune, and when listed "
+    "their practitioners' roles, patient members, parent and type.",
     "templates": "Named study templates. A study entry with use: takes every field of the template.",
     "studies": "The studies this spec manages.",
 }

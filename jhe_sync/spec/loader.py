@@ -108,7 +108,7 @@ def load_desired(
         if settings is not None:
             organizations.append((entry.path, settings))
     check_studies(studies, problems)
-    check_organizations(organizations, problems)
+    check_organizations(organizations, studies, problems)
     if problems:
         raise SpecError(_distinct(problems))
     return Desired(

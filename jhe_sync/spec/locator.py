@@ -130,7 +130,7 @@ class Problems:
 class Places:
     """Where an entry and each of its fields were written, located on request.
 
-    A field's value may come from the entry or from a template; a list (or mapping)
+    A field's value may come from the entry or from a template; a list or mapping
     that came whole from a variable has its items where the variable was set.
     """
 
@@ -140,7 +140,8 @@ class Places:
     own: Collection[str] = ()
     """Fields the entry itself sets: they are written in it (``origin / field``)."""
     spliced: Mapping[tuple[PathPart, ...], tuple[str, Where]] = field(default_factory=dict)
-    """Path of a value taken whole from a list variable -> (its name, where it was set)."""
+    """Path of a value taken whole from a list or mapping variable -> (its name, where
+    it was set)."""
     locator: Locator = field(default_factory=Locator, compare=False, repr=False)
 
     @classmethod
@@ -179,7 +180,7 @@ class Places:
         return self.where(path).key_of()
 
     def variable_of(self, path: tuple[PathPart, ...]) -> str | None:
-        """The list variable the value at ``path`` came from, if it did."""
+        """The list or mapping variable the value at ``path`` is in, if it is."""
         for prefix, (name, _) in self.spliced.items():
             if len(path) > len(prefix) and path[: len(prefix)] == prefix:
                 return name

@@ -14,7 +14,7 @@ other forms become models: 250,000 references cost what 250,000 strings do.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -196,7 +196,52 @@ else:  # validated as text or a PatientRef (the pattern checked in Rust), then w
 StudyState = Literal["present", "absent"]
 
 
-class StudySpec(_Strict):
+class _Placed(_Strict):
+    """An entry that knows where it and each of its values were written."""
+
+    _places: Places | None = PrivateAttr(default=None)
+
+    def with_places(self, places: Places) -> Self:
+        """Attach where this entry and each of its values were written."""
+        self._places = places
+        return self
+
+    def with_locations(self, origin: SourceLocation, locations: dict[str, SourceLocation]) -> Self:
+        """Attach places given in code (``field`` or ``field[1]`` -> location): for an
+        entry a program builds rather than reads."""
+        self._places = Places.given(origin, locations, type(self).model_fields)
+        return self
+
+    def with_origin(self, origin: SourceLocation) -> Self:
+        """Attach a place given in code: for an entry a program builds rather than reads."""
+        return self.with_locations(origin, {})
+
+    @property
+    def origin(self) -> SourceLocation | None:
+        """Where this entry starts in the spec files."""
+        return self._places.locate() if self._places is not None else None
+
+    def locate(self, field: str, index: int | str | None = None) -> SourceLocation | None:
+        """The location of a field (``data_sources``), of a list item (``data_sources``,
+        1) or of a mapping's value (``practitioners``, ``mary@example.com``).
+
+        Nested paths work too (``patients[0].identifier``). Falls back to the field,
+        then to the entry, so a caller always has somewhere to point. Worked out from
+        the files when asked (a problem to show), not kept for every value.
+        """
+        if self._places is None:
+            return None
+        path = parse_path(field) if index is None else (*parse_path(field), index)
+        return self._places.locate(path)
+
+    def locate_key(self, field: str, key: str) -> SourceLocation | None:
+        """Where a key of a mapping field is written (``practitioners``, an email)."""
+        if self._places is None:
+            return None
+        return self._places.locator.locate(self._places.key_where((*parse_path(field), key)))
+
+
+class StudySpec(_Placed):
     """One study as the spec wants it. An omitted link list is not managed; [] means none."""
 
     key: Annotated[str, StringConstraints(strip_whitespace=True, pattern=KEY_PATTERN)] = Field(
@@ -238,64 +283,72 @@ class StudySpec(_Strict):
         description="Earlier names: a rename becomes an update, not delete and create.",
     )
 
-    _places: Places | None = PrivateAttr(default=None)
 
-    def with_places(self, places: Places) -> StudySpec:
-        """Attach where this study's entry and each of its values were written."""
-        self._places = places
-        return self
+Role = Literal["manager", "member", "viewer"]
+"""A practitioner's role in an organization, as the exchange's console grants them."""
+ROLES: tuple[Role, ...] = ("manager", "member", "viewer")
 
-    def with_locations(
-        self, origin: SourceLocation, locations: dict[str, SourceLocation]
-    ) -> StudySpec:
-        """Attach places given in code (``field`` or ``field[1]`` -> location): for a
-        study a program builds rather than reads."""
-        self._places = Places.given(origin, locations, type(self).model_fields)
-        return self
+ORGANIZATION_TYPE_PATTERN = r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$"
+"""An organization type as the exchange keys it (``laboratory``, ``dept``,
+``health-information-network``): which keys exist, ``/organizations/types`` says."""
 
-    @property
-    def origin(self) -> SourceLocation | None:
-        """Where this study's entry starts in the spec files."""
-        return self._places.locate() if self._places is not None else None
-
-    def locate(self, field: str, index: int | None = None) -> SourceLocation | None:
-        """The location of a field (``data_sources``) or list item (``data_sources``, 1).
-
-        Nested paths work too (``patients[0].identifier``). Falls back to the field,
-        then to the entry, so a caller always has somewhere to point. Worked out from
-        the files when asked (a problem to show), not kept for every value.
-        """
-        if self._places is None:
-            return None
-        path = parse_path(field) if index is None else (*parse_path(field), index)
-        return self._places.locate(path)
+PractitionerEmail = Annotated[str, StringConstraints(strip_whitespace=True, pattern=EMAIL_PATTERN)]
 
 
-class OrganizationSettings(_Strict):
-    """Settings for one organization the spec manages studies in."""
+class OrganizationSettings(_Placed):
+    """One organization of the spec: its settings (prune), and when listed, its
+    practitioners' roles, its patient members, its place and type.
+
+    An omitted ``practitioners`` or ``patients`` is not managed; an empty one means
+    none. ``key`` names the entry on the command line (``--target``,
+    ``--allow-destroy``), in the same namespace as study keys.
+    """
 
     organization: OrganizationRef
+    key: Annotated[str, StringConstraints(strip_whitespace=True, pattern=KEY_PATTERN)] = Field(
+        default_factory=lambda fields: organization_key(fields.get("organization")),
+        description="Unique key of the entry in the spec, shared with study keys (letters, "
+        "digits, '.', '_', '-'); defaults to a slug of the organization's name (the last "
+        "part of a path), or organization-ID for an id. Used by --target and --allow-destroy.",
+    )
     prune: bool = Field(
         default=False,
         description="Delete live studies of this organization that no spec lists (guarded).",
     )
-
-    _places: Places | None = PrivateAttr(default=None)
-
-    @property
-    def origin(self) -> SourceLocation | None:
-        """Where this entry starts in the spec files."""
-        return self._places.locate() if self._places is not None else None
-
-    def with_places(self, places: Places) -> OrganizationSettings:
-        """Attach where this entry and its values were written."""
-        self._places = places
-        return self
-
-    def with_origin(self, origin: SourceLocation) -> OrganizationSettings:
-        """Attach a place given in code: for an entry a program builds rather than reads."""
-        self._places = Places.given(origin, {}, type(self).model_fields)
-        return self
+    practitioners: dict[PractitionerEmail, Role] | None = Field(
+        default=None,
+        description="Practitioners by email, each with a role: manager, member or viewer. "
+        "The exact set when listed. Omitted: not managed. Empty: none.",
+    )
+    patients: PatientList | None = Field(
+        default=None,
+        description="Patient members, as a study's patients are given (an email, {email}, "
+        "{identifier: {system, value}} or {id}). The exact set when listed. "
+        "Omitted: not managed. Empty: none.",
+    )
+    part_of: OrganizationRef | None = Field(
+        default=None,
+        description="The parent organization (a name, an id or a path): where it is created, "
+        "or moved to (guarded).",
+    )
+    type: (
+        Annotated[str, StringConstraints(strip_whitespace=True, pattern=ORGANIZATION_TYPE_PATTERN)]
+        | None
+    ) = Field(
+        default=None,
+        description="The organization's type: a key of the exchange's /organizations/types "
+        "(e.g. laboratory, dept, team).",
+    )
+    previous_names: list[NonEmpty] = Field(
+        default_factory=list,
+        description="Earlier names: a rename becomes an update, not delete and create.",
+    )
+    protect: bool = Field(
+        default=False, description="Never delete this organization, whatever the flags."
+    )
+    state: StudyState = Field(
+        default="present", description="absent: delete this organization (guarded)."
+    )
 
 
 class Desired(_Strict):
@@ -315,3 +368,14 @@ class Desired(_Strict):
 def slug(name: str) -> str:
     """The default study key: lower case, runs of other characters become one dash."""
     return slugify(name) or "study"
+
+
+def organization_key(organization: object) -> str:
+    """The default key of an organization entry: a slug of its name (the last part of
+    a path), or ``organization-ID`` for an organization given by id."""
+    reference = _digits_are_an_id(organization)
+    if isinstance(reference, int) and not isinstance(reference, bool):
+        return f"organization-{reference}"
+    if isinstance(reference, str):
+        return slugify(reference.rsplit("/", 1)[-1]) or "organization"
+    return "organization"

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from jhe_sync.resources import LINKS
 from jhe_sync.spec.document import ENTRY_KEYS, FILE_KEYS, SPEC_VERSION, TEMPLATE_KEYS, TEMPLATE_NAME
-from jhe_sync.spec.models import EMAIL_PATTERN, OrganizationSettings, StudySpec
+from jhe_sync.spec.models import EMAIL_PATTERN, ROLES, OrganizationSettings, StudySpec
 from jhe_sync.spec.variables import VARIABLE_NAME
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -97,8 +97,22 @@ def json_schema() -> Schema:
         },
         "additionalProperties": False,
     }
-    defs["OrganizationSettings"] = _allow_substitution(_without_titles(organization))
-    defs["OrganizationSettings"]["description"] = _first_paragraph(organization["description"])
+    entry = _allow_substitution(_without_titles(organization))
+    entry["description"] = _first_paragraph(organization["description"])
+    entry["required"] = ["organization"]  # key: from the name when omitted
+    settings = entry["properties"]
+    for name in ("practitioners", "patients"):
+        settings[name] = _not_nullable(settings[name])
+    settings["practitioners"] = {
+        "description": settings["practitioners"]["description"],
+        "type": "object",
+        "propertyNames": {"pattern": EMAIL_PATTERN},
+        "additionalProperties": {"enum": list(ROLES)},
+    }
+    settings["patients"]["items"] = {"$ref": "#/$defs/Patient"}
+    for name in ("practitioners", "patients", "previous_names"):
+        settings[name] = _or_substitution(settings[name])
+    defs["OrganizationSettings"] = entry
     return {
         "$schema": SCHEMA_DIALECT,
         "title": "jhe-sync spec file",

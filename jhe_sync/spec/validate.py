@@ -22,6 +22,7 @@ from jhe_sync.spec.locator import Places, Problems
 from jhe_sync.spec.models import (
     EMAIL_PATTERN,
     KEY_PATTERN,
+    ORGANIZATION_TYPE_PATTERN,
     SCOPE_PATTERN,
     URL_PATTERN,
     OrganizationSettings,
@@ -33,16 +34,28 @@ from jhe_sync.spec.values import PathPart, show_path
 
 LINK_LISTS = tuple(link.spec_field for link in LINKS)
 """Omitted: not managed; []: none. Written as null, they are a mistake either way."""
+_ORGANIZATION_LISTS = {"practitioners": "{}", "patients": "[]"}
+"""An organization's managed sets, as each is written empty."""
 
 _PATTERN_MESSAGES = {
     EMAIL_PATTERN: "{value!r} is not an email address",
     URL_PATTERN: "{value!r} is not an http(s) URL",
-    KEY_PATTERN: "{value!r} is not a study key: use letters, digits, '.', '_' and '-' "
+    KEY_PATTERN: "{value!r} is not a key: use letters, digits, '.', '_' and '-' "
     "(or omit key to use a slug of the name)",
+    ORGANIZATION_TYPE_PATTERN: "{value!r} is not an organization type key: write the key "
+    "in lower case, as the exchange's /organizations/types lists them (e.g. laboratory, "
+    "dept, team)",
     SCOPE_PATTERN: "{value!r} is not a scope code of the form the exchange uses "
     "(namespace:name:version, e.g. omh:blood-pressure:4.0) nor display text without ':' "
     "(e.g. Blood pressure)",
 }
+_KEY = "[key]"
+"""Where pydantic's location of an error in a mapping's key ends."""
+_HINTS = {
+    "practitioners": "; write each practitioner as email: role (manager, member or viewer), "
+    "e.g. manager_mary@example.com: manager",
+}
+"""What to write instead, for a value of the wrong kind where its form is not obvious."""
 _EXPECTED = {
     "string_type": "text",
     "int_type": "a whole number",
@@ -65,17 +78,8 @@ def validate_study(study: ExpandedStudy, problems: Problems) -> StudySpec | None
         name = data.get("name")
         # No usable name: the name's own error says so; a made-up key avoids a second one.
         data["key"] = slug(name) if isinstance(name, str) else "study"
-        if "name" in data:
-            places = replace(places, fields={**places.fields, "key": places.where(("name",))})
-    nulls = [field for field in LINK_LISTS if field in data and data[field] is None]
-    for field in nulls:
-        problems.add(
-            f"{field} is empty (null): write [] for none, or leave the key out "
-            "to leave them as they are on the exchange",
-            places.where((field,)),
-            f"{study.path}.{field}",
-        )
-        del data[field]
+        places = _key_where(places, "name", data)
+    nulls = _nulls(data, dict.fromkeys(LINK_LISTS, "[]"), places, study.path, problems)
     context = _TemplateContext(study.template, study.from_template)
     # A study to delete needs only what identifies it: no description.
     undescribed = data.get("state") != "absent" and data.get("description") is None
@@ -100,15 +104,47 @@ def validate_study(study: ExpandedStudy, problems: Problems) -> StudySpec | None
 def validate_organization(
     entry: ExpandedOrganization, problems: Problems
 ) -> OrganizationSettings | None:
-    """One ``organizations:`` entry as a model, or None (problems added)."""
+    """One ``organizations:`` entry as a model that knows its places, or None (problems
+    added)."""
+    data = dict(entry.body)
+    places = entry.places
+    if "key" not in data:  # the model makes it from the organization
+        places = _key_where(places, "organization", data)
+    nulls = _nulls(data, _ORGANIZATION_LISTS, places, entry.path, problems)
     try:
-        model = OrganizationSettings.model_validate(entry.body)
+        model = OrganizationSettings.model_validate(data)
     except ValidationError as error:
-        add_problems(
-            error, entry.body, entry.places, entry.path, OrganizationSettings, None, problems
-        )
+        add_problems(error, data, places, entry.path, OrganizationSettings, None, problems)
         return None
-    return model.with_places(entry.places)
+    return None if nulls else model.with_places(places)
+
+
+def _key_where(places: Places, source: str, data: dict[str, object]) -> Places:
+    """A key made from another field is shown where that field is written."""
+    if source not in data:
+        return places
+    return replace(places, fields={**places.fields, "key": places.where((source,))})
+
+
+def _nulls(
+    data: dict[str, object],
+    empties: Mapping[str, str],
+    places: Places,
+    path: str,
+    problems: Problems,
+) -> list[str]:
+    """Managed lists written as null: a mistake either way (none, or not managed?).
+    ``empties`` says how each is written empty."""
+    nulls = [field for field in empties if field in data and data[field] is None]
+    for field in nulls:
+        problems.add(
+            f"{field} is empty (null): write {empties[field]} for none, "
+            "or leave the key out to leave them as they are on the exchange",
+            places.where((field,)),
+            f"{path}.{field}",
+        )
+        del data[field]
+    return nulls
 
 
 class _TemplateContext:
@@ -144,7 +180,11 @@ def add_problems(
     values: dict[tuple[PathPart, ...], Any] = {}
     for detail in error.errors(include_url=False):
         parts, value, rest = _follow(data, detail["loc"])
-        grouped.setdefault((parts, rest if detail["type"] == "missing" else ""), []).append(detail)
+        if rest == _KEY:  # a mapping's key is wrong, not its value
+            rest, value = _KEY, detail["input"]
+        elif detail["type"] != "missing":
+            rest = ""
+        grouped.setdefault((parts, rest), []).append(detail)
         values[parts] = value
     for (parts, rest), details in _deepest(grouped).items():
         value = values[parts]
@@ -156,6 +196,11 @@ def add_problems(
             where = places.where(parts)
             message = f"missing required key {rest!r}"
             note = context.note(rest, missing=True) if context and not parts else ""
+        elif rest == _KEY:
+            full = parts
+            where = places.key_where(parts)
+            message = _message(details, value)
+            note = ""
         elif kind == "extra_forbidden":
             full = parts
             where = places.key_where(parts)
@@ -167,15 +212,18 @@ def add_problems(
             where = places.where(parts)
             message = _message(details, value)
             note = context.note(field, missing=False) if context else ""
-        problems.add(message + note + _from_variable(places, parts), where, show_path(prefix, full))
+        hint = _HINTS.get(str(full[-1]), "") if full and kind in _EXPECTED else ""
+        problems.add(
+            message + note + _from_variable(places, parts) + hint, where, show_path(prefix, full)
+        )
 
 
 def _from_variable(places: Places, parts: tuple[PathPart, ...]) -> str:
-    """Says that a value is (or is in) a list that came whole from a variable."""
+    """Says that a value is (or is in) a list or mapping that came whole from a variable."""
     if parts in places.spliced:
-        return f" (${{{places.spliced[parts][0]}}} is a list)"
+        return f" (the value of ${{{places.spliced[parts][0]}}})"
     name = places.variable_of(parts)
-    return f" (from the list variable ${{{name}}})" if name else ""
+    return f" (from the variable ${{{name}}})" if name else ""
 
 
 def _follow(data: object, loc: tuple[int | str, ...]) -> tuple[tuple[PathPart, ...], Any, str]:

@@ -5,7 +5,8 @@ A reference is ``${name}`` (from ``for_each``, the file's ``vars:``, ``--var-fil
 mapping is at, or a mapping variable), or ``${env:NAME}`` (the environment); the filter
 ``${slug:...}`` gives any of them as a slug (``Lifespan Lab`` -> ``lifespan-lab``);
 ``$${`` writes a literal ``${``. A value that is exactly one reference takes the
-variable's value as it is (a number stays a number, a list is the list); a reference
+variable's value as it is (a number stays a number, a list or a mapping is that
+list or mapping); a reference
 inside other text inserts the variable's text as written. The result is never scanned
 again, so a value cannot smuggle in another reference.
 """
@@ -83,6 +84,15 @@ class Variable:
         fields = {key: cls.from_value(item, source, where / key) for key, item in value.items()}
         return cls(None, "", source, "mapping", fields=fields, where=where)
 
+    def plain(self) -> object:
+        """The value as plain data: a scalar's value, a list, or a mapping of those."""
+        if self.kind == "list":
+            return [item.plain() for item in self.items]
+        if self.kind == "mapping":
+            assert self.fields is not None
+            return {key: item.plain() for key, item in self.fields.items()}
+        return self.value
+
     def keyed(self, key: str, where: Where | None) -> Variable:
         """The variable a for_each over a mapping gives for ``key``, this being its value:
         ``${site}`` is the key, ``${site.FIELD}`` a field of a mapping value, and
@@ -140,7 +150,8 @@ class Scope:
 @dataclass
 class Substitution:
     """One entry's substitution: where its values are, how problems name them, and the
-    values that came whole from a list variable (their items are where it was set)."""
+    values that came whole from a list or mapping variable (their items are where it
+    was set)."""
 
     scope: Scope
     places: Places
@@ -204,14 +215,9 @@ def _substitute_text(text: str, at: tuple[PathPart, ...], context: Substitution)
         variable = _lookup(whole.group(1), where.at_offset(0), context.scope, path, problems)
         if variable is None:
             return text
-        if variable.kind == "list":
-            if variable.where is not None:
-                context.spliced[at] = (whole.group(1), variable.where)
-            return [item.value for item in variable.items]
-        if variable.kind == "mapping":
-            problems.add(_mapping_as_value(whole.group(1)), where.at_offset(0), path)
-            return text
-        return variable.value
+        if variable.kind != "scalar" and variable.where is not None:
+            context.spliced[at] = (whole.group(1), variable.where)
+        return variable.plain()
     return _insert(text, context.scope, where, path, problems)
 
 
@@ -421,16 +427,10 @@ def _not_text(reference: str, variable: Variable) -> str:
     where_it_goes = (
         "a whole value where a list is expected (patients: ${name}) or a whole for_each value"
         if variable.kind == "list"
-        else "a whole for_each value, or read by field (${name.field})"
+        else "a whole value where a mapping is expected (practitioners: ${name}), a whole "
+        "for_each value, or read by field (${name.field})"
     )
     return (
         f"the variable {reference!r} is {_kind_words(variable)}: it cannot be part of text; "
         f"use it as {where_it_goes}"
-    )
-
-
-def _mapping_as_value(reference: str) -> str:
-    return (
-        f"the variable {reference!r} is a mapping: read one of its fields (${{{reference}.FIELD}}) "
-        "or make it a whole for_each value"
     )

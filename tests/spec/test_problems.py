@@ -161,7 +161,7 @@ CASES = {
         "write [] for none, or leave the key out",
     ),
     "key with a space": Case(
-        study_with("key: bp study"), "6:10", "studies[0].key", "'bp study' is not a study key"
+        study_with("key: bp study"), "6:10", "studies[0].key", "'bp study' is not a key"
     ),
     "thing listed twice": Case(
         study_with("data_sources: [CareX, iHealth, CareX]"),
@@ -337,11 +337,12 @@ CASES = {
         "organizations[0].prnue",
         "unknown key 'prnue'; did you mean 'prune'?",
     ),
-    "organization given settings twice": Case(
+    "organization listed twice": Case(
         STUDY + "organizations:\n  - organization: Lifespan Lab\n  - organization: Lifespan Lab\n",
-        "8:5",
+        "8:19",
         "organizations[1].organization",
-        "the organization 'Lifespan Lab' already has settings at s.yaml:7:5",
+        "the organization 'Lifespan Lab' is listed twice (first at s.yaml:7:19); "
+        "give each organization one entry",
     ),
 }
 

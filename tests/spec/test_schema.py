@@ -8,7 +8,7 @@ from typing import Any
 
 from jhe_sync.spec import json_schema, json_schema_text
 from jhe_sync.spec.document import FILE_KEYS
-from jhe_sync.spec.models import StudySpec
+from jhe_sync.spec.models import EMAIL_PATTERN, OrganizationSettings, StudySpec
 
 CHECKED_IN = Path(__file__).parents[2] / "specs" / "jhe-sync.schema.json"
 
@@ -67,3 +67,16 @@ def test_a_list_also_accepts_a_variable_holding_one() -> None:
 
 def test_the_schema_text_is_stable_json() -> None:
     assert json.loads(json_schema_text()) == json_schema()
+
+
+def test_an_organization_entry_needs_only_its_organization() -> None:
+    entry = json_schema()["$defs"]["OrganizationSettings"]
+    assert entry["required"] == ["organization"]
+    assert set(entry["properties"]) == set(OrganizationSettings.model_fields)
+
+
+def test_practitioners_are_emails_with_one_of_three_roles() -> None:
+    practitioners = json_schema()["$defs"]["OrganizationSettings"]["properties"]["practitioners"]
+    mapping = practitioners["anyOf"][0]
+    assert mapping["propertyNames"] == {"pattern": EMAIL_PATTERN}
+    assert mapping["additionalProperties"] == {"enum": ["manager", "member", "viewer"]}
