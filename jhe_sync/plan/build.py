@@ -6,6 +6,8 @@ besides (the enrollments of studies to delete, the consents of the patients touc
 is known only once the changes are, so the caller may pass the two snapshot reads
 that add it (``snapshot.read_enrollment_sets``, ``snapshot.read_consents``, bound to
 an exchange). Each returns a new snapshot; the impact is computed once, from the last.
+The same enrollment read serves the rename check (``plan.renames``): a study to create
+that looks like a live study the spec no longer matches is warned about.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from jhe_sync.plan.diff import diff
 from jhe_sync.plan.impact import consent_reads_needed, enrollment_reads_needed, with_impact
 from jhe_sync.plan.plan import Plan
 from jhe_sync.plan.preflight import preflight
+from jhe_sync.plan.renames import rename_reads_needed, rename_warnings
 from jhe_sync.plan.resolve import resolve
 from jhe_sync.spec.models import Desired
 
@@ -44,8 +47,10 @@ def build_plan(
     resolved = resolve(desired, live)
     plan = diff(resolved, live)
     plan = replace(plan, warnings=preflight(plan, resolved, live))
-    if read_enrollments is not None and (studies := enrollment_reads_needed(plan, live)):
+    studies = enrollment_reads_needed(plan, live) | rename_reads_needed(plan, live)
+    if read_enrollments is not None and studies:
         live = read_enrollments(live, studies)
     if read_consents is not None and (patients := consent_reads_needed(plan, live)):
         live = read_consents(live, patients)
+    plan = replace(plan, warnings=(*plan.warnings, *rename_warnings(plan, live)))
     return with_impact(plan, live)

@@ -53,6 +53,13 @@ class Impact:
     complete: bool = True
     """False when the snapshot lacked the study's enrollments or some patients' consents:
     the counts are then only what was known (lower bounds)."""
+    scopes_without_source: tuple[str, ...] = ()
+    """A data source removal: the consented scopes (codes) that the plan leaves without
+    any data source of the study, with this one among those removed: their data is no
+    longer collected."""
+    links_left: int | None = None
+    """A data source or client removal: how many of that kind the study keeps after the
+    plan (0: a client removal leaves patients no app to connect through)."""
 
 
 @dataclass(frozen=True)
@@ -295,6 +302,8 @@ class Change:
                 "consented": impact.consented,
                 "consents": impact.consents,
                 "complete": impact.complete,
+                "scopes_without_source": list(impact.scopes_without_source),
+                "links_left": impact.links_left,
             },
             "cascade": None if cascade is None else _cascade_dict(cascade),
             "reason": self.reason,

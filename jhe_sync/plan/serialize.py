@@ -176,6 +176,8 @@ def change_from_dict(data: Any, where: str) -> Change:
             consented=_get(impact, "consented", int, f"{where}.impact"),
             consents=_get(impact, "consents", int, f"{where}.impact"),
             complete=_get(impact, "complete", bool, f"{where}.impact"),
+            scopes_without_source=tuple(impact.get("scopes_without_source") or ()),
+            links_left=impact.get("links_left"),
         ),
         cascade=None if cascade is None else _cascade(cascade, f"{where}.cascade"),
         protected=_get(data, "protected", bool, where),

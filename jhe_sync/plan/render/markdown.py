@@ -47,6 +47,7 @@ from jhe_sync.plan.render.wording import (
     symbol,
     warning_groups,
 )
+from jhe_sync.resources import ChangeKind
 
 __all__ = ["GITHUB_COMMENT_LIMIT", "MARKDOWN_BUDGET", "TITLE", "render_markdown"]
 
@@ -155,7 +156,8 @@ def _destructive_item(changes: list[Change]) -> str:
         line = f"- **{noun}** ({_keys(keys)}): {escape(describe(first))}"
     impacts = [change.impact for change in changes]
     if all(impact is not None for impact in impacts):
-        line += f" — impact: {escape(_impacts_text([i for i in impacts if i is not None]))}"
+        known = [i for i in impacts if i is not None]
+        line += f" — impact: {escape(_impacts_text(known, first.kind))}"
     if first.cascade is not None:
         line += "".join(f" — {escape(text)}" for text in cascade_lines(first))
     protected = sum(change.protected for change in changes)
@@ -167,19 +169,21 @@ def _destructive_item(changes: list[Change]) -> str:
     return line + "\n"
 
 
-def _impacts_text(impacts: list[Impact]) -> str:
-    """One study's impact; the same impact in several studies once, with "each"; different
-    ones added up, "in all" (a patient in several studies counts in each)."""
+def _impacts_text(impacts: list[Impact], kind: ChangeKind) -> str:
+    """One study's impact; the same impact in several studies once, with "each"; counts
+    that differ added up, "in all" (a patient in several studies counts in each)."""
     if len(set(impacts)) == 1:
-        text = impact_text(impacts[0])
+        text = impact_text(impacts[0], kind)
         return text if len(impacts) == 1 else f"{text}, each"
+    if any(i.scopes_without_source or i.links_left is not None for i in impacts):
+        return "differs by study: see each study's changes"
     total = Impact(
         enrolled=sum(i.enrolled for i in impacts),
         consented=sum(i.consented for i in impacts),
         consents=sum(i.consents for i in impacts),
         complete=all(i.complete for i in impacts),
     )
-    return f"{impact_text(total)} in all"
+    return f"{impact_text(total, kind)} in all"
 
 
 def _studies_only(plan: Plan) -> bool:

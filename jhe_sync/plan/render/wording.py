@@ -149,7 +149,7 @@ def change_details(change: Change) -> list[tuple[Detail, str]]:
             before, after = value_text(field.before), value_text(field.after)
             details.append(("update", f"{field.name}: {before} -> {after}"))
     if change.impact is not None:
-        details.append(("impact", f"impact: {impact_text(change.impact)}"))
+        details.append(("impact", f"impact: {impact_text(change.impact, change.kind)}"))
     if change.cascade is not None:
         details += [("impact", line) for line in cascade_lines(change)]
     if change.lockout:
@@ -203,14 +203,40 @@ def cascade_lines(change: Change) -> list[str]:
     return lines
 
 
-def impact_text(impact: Impact) -> str:
-    """``12 enrolled patients, 8 consented, 9 consent records``; partial counts say so."""
+def impact_text(impact: Impact, kind: ChangeKind | None = None) -> str:
+    """``12 enrolled patients, 8 consented, 9 consent records``; partial counts say so.
+
+    A data source removal says which consented scopes lose their last data source (their
+    collection stops), a client removal how many patients may connect through it and
+    whether the study keeps another client."""
     if not impact.complete and impact.enrolled == 0:
         return "not known: the study's enrollments could not be read"
-    text = (
-        f"{plural(impact.enrolled, 'enrolled patient')}, {impact.consented} consented, "
-        f"{plural(impact.consents, 'consent record')}"
-    )
+    enrolled = plural(impact.enrolled, "enrolled patient")
+    if kind is ChangeKind.REMOVE_DATA_SOURCE:
+        if impact.scopes_without_source:
+            scopes = ", ".join(f'"{code}"' for code in impact.scopes_without_source)
+            text = (
+                f"{enrolled}; consented scopes left without any data source, whose "
+                f"collection stops: {scopes} ({impact.consented} consented, "
+                f"{plural(impact.consents, 'consent record')})"
+            )
+        else:
+            left = (
+                ""
+                if impact.links_left is None
+                else f"; {plural(impact.links_left, 'data source')} left"
+            )
+            text = f"{enrolled}; every consented scope keeps a data source{left}"
+    elif kind is ChangeKind.REMOVE_CLIENT:
+        text = f"{enrolled} ({impact.consented} consented) may connect through it"
+        if impact.links_left == 0:
+            text += "; it is the study's last client: no patient can connect to the study"
+        elif impact.links_left is not None:
+            text += f"; the study keeps {plural(impact.links_left, 'other client')}"
+    else:
+        text = (
+            f"{enrolled}, {impact.consented} consented, {plural(impact.consents, 'consent record')}"
+        )
     if not impact.complete:
         text = f"at least {text} (not every patient's consents could be read)"
     return text
