@@ -196,6 +196,7 @@ class _Builder:
         self.file = file
         self.text = text
         self._lines: list[str] | None = None
+        self._line_count = len(_LINE_BREAK.findall(text)) + 1
         self.problems: list[Problem] = []
         self.root: Node | None = None
         self._stack: list[_Frame] = []
@@ -208,6 +209,8 @@ class _Builder:
     def _at(self, mark: _Mark | None) -> SourceLocation:
         if mark is None:
             return SourceLocation(self.file, 1, 1)
+        if mark.line >= self._line_count:  # the end of a stream without a final line break
+            return SourceLocation(self.file, *_place_in(self.text, mark))
         return SourceLocation(self.file, mark.line + 1, mark.column + 1)
 
     def _stop(self, message: str, mark: _Mark | None) -> _Stop:

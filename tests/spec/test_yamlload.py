@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from jhe_sync.errors import SourceLocation, SpecError
+from jhe_sync.spec import SpecSource, load_desired
 from jhe_sync.spec.located import MappingNode, ScalarNode, SequenceNode
 from jhe_sync.spec.plainload import load_plain
 from jhe_sync.spec.yamlload import MAX_FILE_BYTES, load_yaml_bytes, parse_yaml
@@ -143,3 +144,13 @@ def test_problems_in_one_file_are_all_reported() -> None:
     with pytest.raises(SpecError) as raised:
         parse_yaml("a: 1\na: 2\nb: !!python/name:os.system x\n", "f.yaml")
     assert [p.location.line for p in raised.value.problems if p.location] == [2, 3]
+
+
+def test_a_value_at_the_end_of_a_file_without_a_final_line_break_is_on_its_last_line() -> None:
+    root = parse_yaml("---", "f.yaml")
+    assert isinstance(root, ScalarNode)
+    assert root.location == SourceLocation("f.yaml", 1, 4)
+    with pytest.raises(SpecError) as raised:
+        load_desired([SpecSource("f.yaml", b"---")], environ={})
+    (problem,) = raised.value.problems
+    assert problem.location == SourceLocation("f.yaml", 1, 4)
