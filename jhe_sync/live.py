@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any
 
@@ -157,7 +157,7 @@ class Live:
         fingerprint."""
         study = self.studies.get(study_id)
         return {
-            "study": asdict(study) if study else None,
+            "study": _fields_dict(study) if study else None,
             "links": _links_dict(self.links.get(study_id)),
         }
 
@@ -197,10 +197,18 @@ _MAPPINGS = tuple(
 )
 
 
+# Field by field rather than asdict(), which deep-copies every value (every id set):
+# these run once per study on every plan, thousands of times; the digest is the same.
+_STUDY_FIELDS = tuple(f.name for f in fields(Study))
+_LINK_FIELDS = tuple(f.name for f in fields(StudyLinks))
+
+
+def _fields_dict(study: Study) -> dict[str, object]:
+    return {name: getattr(study, name) for name in _STUDY_FIELDS}
+
+
 def _links_dict(links: StudyLinks | None) -> dict[str, list[int] | None] | None:
     if links is None:
         return None
-    # Field by field rather than asdict(), which deep-copies every id set: this runs
-    # once per study on every plan.
-    values = ((f.name, getattr(links, f.name)) for f in fields(links))
+    values = ((name, getattr(links, name)) for name in _LINK_FIELDS)
     return {name: (sorted(value) if value is not None else None) for name, value in values}

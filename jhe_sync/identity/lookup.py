@@ -259,6 +259,12 @@ class PatientFinder:
         assert ref.id is not None
         return self.find_id(ref.id)
 
+    @property
+    def by_email(self) -> Mapping[str, list[int]]:
+        """Patient ids by e-mail, stripped and case-folded: the one e-mail index, which
+        ``resolve`` reads inline for the many references of a large spec."""
+        return self._emails
+
     def find_email(self, email: str) -> int:
         return self._one(self._emails.get(email.strip().casefold(), []), f"e-mail {email}")
 

@@ -61,7 +61,7 @@ def _foreign_patients(plan: Plan, by_key: dict[str, ResolvedStudy], live: Live) 
         if change.kind is not ChangeKind.ENROLL or change.organization_id is None:
             continue
         study = by_key[change.key]
-        positions = {ref.id: ref.index for ref in study.patients or ()}
+        positions = {ref.id: ref.position for ref in study.patients or ()}
         for target in change.patients:
             patient = live.patients.get(target.id)
             if patient is None or change.organization_id in patient.organization_ids:
