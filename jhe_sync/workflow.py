@@ -39,7 +39,7 @@ from jhe_sync.commands import (
 from jhe_sync.drift import Drift, attribute, render_markdown_report
 from jhe_sync.drift import render_json as render_drift_json
 from jhe_sync.drift import render_text as render_drift_text
-from jhe_sync.drift.issue import run_footer
+from jhe_sync.drift.issue import issue_report, run_footer
 from jhe_sync.errors import (
     EXIT_CHANGES,
     EXIT_ERROR,
@@ -475,7 +475,7 @@ def drift_command(terminal: Terminal, request: DriftRequest) -> int:
             os.environ.get("GITHUB_SHA", ""),
         )
         with GitHub(settings) as github:
-            kept = keep_drift_issue(github, drift, request.keep_issue, footer)
+            kept = keep_drift_issue(github, issue_report(drift), request.keep_issue, footer)
         terminal.echo(str(kept), err=True)
     if request.detailed_exitcode and drift.differs:
         return EXIT_CHANGES

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from jhe_sync.ci.github import GitHub
 from jhe_sync.drift.issue import LABEL, Issue, decide
-from jhe_sync.drift.sides import Drift
 
 
 @dataclass(frozen=True)
@@ -28,11 +27,12 @@ class Kept:
         return f"drift issue #{self.number} {self.what}{where}"
 
 
-def keep_drift_issue(github: GitHub, drift: Drift, name: str, footer: str = "") -> Kept:
-    """Leave one open issue for exchange ``name`` holding the current drift report while
-    it differs from git, and none once it agrees."""
+def keep_drift_issue(github: GitHub, report: str | None, name: str, footer: str = "") -> Kept:
+    """Leave one open issue for exchange ``name`` holding ``report`` (the drift report,
+    ``drift.issue.issue_report``) while it differs from git, and none once it agrees
+    (``report`` None)."""
     listed = github.open_issues(LABEL)
-    action = decide([Issue(i.number, i.title, i.body) for i in listed], drift, name, footer)
+    action = decide([Issue(i.number, i.title, i.body) for i in listed], report, name, footer)
     urls = {i.number: i.url for i in listed}
     for duplicate in action.duplicates:
         github.comment(duplicate, action.duplicate_comment)

@@ -94,6 +94,10 @@ _PERMISSION_HINT = (
     "; the workflow's token needs `permissions: issues: write` (and the repository must "
     "have issues enabled)"
 )
+_ACTIONS_HINT = (
+    "; the workflow's token needs `permissions: actions: read`, and the workflow file must "
+    "exist on the default branch"
+)
 
 
 class GitHub:
@@ -176,13 +180,39 @@ class GitHub:
     def comment(self, number: int, body: str) -> None:
         self._write("POST", f"{self._repo}/issues/{number}/comments", {"body": body})
 
+    # -- workflow runs ------------------------------------------------------------------
+
+    def last_successful_run_sha(self, workflow: str, branch: str, event: str = "push") -> str:
+        """The commit of the newest successful run of ``workflow`` (its file name, e.g.
+        ``jhe-sync.yml``) on ``branch`` for ``event``: for the deploy workflow, the last
+        commit applied. Empty when there is none."""
+        path = f"{self._repo}/actions/workflows/{workflow}/runs"
+        params: dict[str, str | int] = {
+            "branch": branch,
+            "event": event,
+            "status": "success",
+            "per_page": 1,
+        }
+        data = self._read("GET", path, params, hint=_ACTIONS_HINT)
+        runs = data.get("workflow_runs") if isinstance(data, dict) else None
+        if not isinstance(runs, list):
+            raise GitHubError(f"GET {path}: expected workflow runs from GitHub")
+        sha = runs[0].get("head_sha") if runs and isinstance(runs[0], dict) else ""
+        return sha if isinstance(sha, str) else ""
+
     # -- the request path ---------------------------------------------------------------
 
     @property
     def _repo(self) -> str:
         return f"/repos/{self.settings.repository}"
 
-    def _read(self, method: str, path: str, params: Mapping[str, str | int]) -> Any:
+    def _read(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str | int],
+        hint: str = _PERMISSION_HINT,
+    ) -> Any:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 response = self._http.request(method, path, params=dict(params))
@@ -197,7 +227,7 @@ class GitHub:
             if retryable and attempt < ATTEMPTS:
                 self._back_off(attempt, response.headers.get("retry-after"))
                 continue
-            return self._answer(method, path, response)
+            return self._answer(method, path, response, hint)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _write(self, method: str, path: str, body: Mapping[str, Any]) -> Any:
@@ -209,7 +239,9 @@ class GitHub:
             ) from None
         return self._answer(method, path, response)
 
-    def _answer(self, method: str, path: str, response: httpx.Response) -> Any:
+    def _answer(
+        self, method: str, path: str, response: httpx.Response, hint: str = _PERMISSION_HINT
+    ) -> Any:
         status = response.status_code
         if 200 <= status < 300:
             if not response.content.strip():
@@ -220,9 +252,9 @@ class GitHub:
                 raise GitHubError(
                     f"{method} {path}: GitHub answered {status} with no JSON"
                 ) from None
-        hint = _PERMISSION_HINT if status in (401, 403, 404) else ""
+        shown = hint if status in (401, 403, 404) else ""
         raise GitHubError(
-            f"{method} {path}: GitHub answered {status}: {self._reason(response)}{hint}", status
+            f"{method} {path}: GitHub answered {status}: {self._reason(response)}{shown}", status
         )
 
     def _reason(self, response: httpx.Response) -> str:

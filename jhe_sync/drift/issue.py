@@ -60,22 +60,32 @@ def title(name: str) -> str:
     return f"Drift: {name} differs from git"
 
 
-def issue_body(drift: Drift, name: str, footer: str = "") -> str:
-    """The issue body: the marker, the drift report, and a footer (which run found it)."""
+def issue_report(drift: Drift) -> str | None:
+    """What the issue holds for ``drift``: its markdown report, sized for an issue body;
+    None when the exchange matches git (then the issue is closed)."""
+    if not drift.differs:
+        return None
     report = io.StringIO()
     render_markdown_report(drift, report, max_chars=ISSUE_BUDGET)
+    return report.getvalue()
+
+
+def issue_body(report: str, name: str, footer: str = "") -> str:
+    """The issue body: the marker, the drift report, and a footer (which run found it)."""
     tail = f"{_FOOTER_RULE}{footer}\n" if footer else ""
-    return f"{marker(name)}\n{report.getvalue()}{tail}"
+    return f"{marker(name)}\n{report}{tail}"
 
 
-def decide(open_issues: list[Issue], drift: Drift, name: str, footer: str = "") -> IssueAction:
-    """The action that leaves one open issue with the current report while the exchange
-    differs, and none once it agrees. ``footer`` says which run checked (it is not
-    compared: a report that did not change is not sent again)."""
+def decide(
+    open_issues: list[Issue], report: str | None, name: str, footer: str = ""
+) -> IssueAction:
+    """The action that leaves one open issue holding ``report`` (``issue_report``) while
+    the exchange differs, and none once it agrees (``report`` None). ``footer`` says which
+    run checked; it is not compared: a report that did not change is not sent again."""
     ours = sorted((i for i in open_issues if _name_of(i.body) == name), key=lambda i: i.number)
     keep, extra = (ours[0], tuple(i.number for i in ours[1:])) if ours else (None, ())
     duplicate_comment = f"Closed as a duplicate of #{keep.number}." if keep else ""
-    if not drift.differs:
+    if report is None:
         if keep is None:
             return IssueAction("nothing")
         agreed = "The exchange matches git again" + (f": {footer}" if footer else ".")
@@ -86,7 +96,7 @@ def decide(open_issues: list[Issue], drift: Drift, name: str, footer: str = "") 
             duplicates=extra,
             duplicate_comment=duplicate_comment,
         )
-    body = issue_body(drift, name, footer)
+    body = issue_body(report, name, footer)
     if keep is None:
         return IssueAction("create", title=title(name), body=body)
     if _report_of(keep.body) == _report_of(body) and keep.title == title(name):

@@ -22,6 +22,8 @@ class FakeGitHub:
     issues: dict[int, dict[str, Any]] = field(default_factory=dict)
     comments: dict[int, list[str]] = field(default_factory=dict)
     seen: list[tuple[str, str]] = field(default_factory=list)
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    """Workflow runs, newest first: ``{workflow, head_branch, event, conclusion, head_sha}``."""
     fail: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
     """(method, path) -> (status, times): answer that status that many times."""
 
@@ -52,10 +54,25 @@ class FakeGitHub:
         if times:
             self.fail[(method, path)] = (status, times - 1)
             return httpx.Response(status, json={"message": f"Refused, token {TOKEN}"})
+        query = {k: v[0] for k, v in parse_qs(request.url.query.decode()).items()}
+        workflows = f"/repos/{REPO}/actions/workflows/"
+        if path.startswith(workflows) and path.endswith("/runs") and method == "GET":
+            workflow = path.removeprefix(workflows).removesuffix("/runs")
+            wanted = [
+                run
+                for run in self.runs
+                if run["workflow"] == workflow
+                and run["head_branch"] == query.get("branch", run["head_branch"])
+                and run["event"] == query.get("event", run["event"])
+                and run["conclusion"] == query.get("status", run["conclusion"])
+            ]
+            size = int(query.get("per_page", 30))
+            return httpx.Response(
+                200, json={"total_count": len(wanted), "workflow_runs": wanted[:size]}
+            )
         prefix = f"/repos/{REPO}/issues"
         body = json.loads(request.content) if request.content else {}
         if path == prefix and method == "GET":
-            query = {k: v[0] for k, v in parse_qs(request.url.query.decode()).items()}
             wanted = [
                 i
                 for i in self.issues.values()

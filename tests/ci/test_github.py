@@ -93,3 +93,24 @@ def test_issues_are_created_edited_commented_and_closed() -> None:
         "completed",
     )
     assert fake.comments[created.number] == ["agreed again"]
+
+
+def test_the_last_applied_commit_is_the_newest_successful_push_run_of_the_deploy() -> None:
+    fake = FakeGitHub()
+    run = {"workflow": "jhe-sync.yml", "head_branch": "main", "event": "push"}
+    fake.runs = [
+        {**run, "conclusion": "failure", "head_sha": "c" * 40},
+        {**run, "event": "pull_request", "conclusion": "success", "head_sha": "p" * 40},
+        {**run, "conclusion": "success", "head_sha": "b" * 40},
+        {**run, "conclusion": "success", "head_sha": "a" * 40},
+    ]
+    with fake.client() as github:
+        assert github.last_successful_run_sha("jhe-sync.yml", "main") == "b" * 40
+        assert github.last_successful_run_sha("other.yml", "main") == ""
+
+
+def test_a_workflow_github_cannot_show_names_the_permission() -> None:
+    fake = FakeGitHub()
+    fake.fail[("GET", f"/repos/{REPO}/actions/workflows/deploy.yml/runs")] = (404, 9)
+    with fake.client() as github, pytest.raises(GitHubError, match="actions: read"):
+        github.last_successful_run_sha("deploy.yml", "main")
