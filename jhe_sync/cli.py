@@ -27,6 +27,7 @@ from click.core import ParameterSource
 from jhe_sync import __version__
 from jhe_sync.commands import (
     RESULT_FORMATS,
+    VALIDATE_FORMATS,
     ApplyRequest,
     Connection,
     DriftRequest,
@@ -39,6 +40,7 @@ from jhe_sync.commands import (
     SpecFiles,
     StatusRequest,
     Terminal,
+    ValidateFormat,
     ValidateRequest,
 )
 from jhe_sync.errors import (
@@ -337,10 +339,19 @@ def cli() -> None:
 
 @cli.command()
 @spec_options()
-def validate(spec: SpecFiles) -> None:
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(VALIDATE_FORMATS),
+    default=VALIDATE_FORMATS[0],
+    show_default=True,
+    help="text; json: one document on stdout, every problem with file, line, column, path "
+    "and message; github: ::error lines that annotate a pull request's files.",
+)
+def validate(spec: SpecFiles, output_format: ValidateFormat) -> None:
     """Check spec files offline: syntax, schema, templates, variables."""
     _require_paths(spec.paths)
-    request = ValidateRequest(spec)
+    request = ValidateRequest(spec, output_format)
     from jhe_sync import workflow
 
     sys.exit(workflow.validate_command(_terminal(), request))

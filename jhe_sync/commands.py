@@ -23,6 +23,10 @@ ResultFormat = Literal["text", "json"]
 """How apply, export and invite report what they did: lines for people, or one JSON
 document on stdout (``specs/RESULTS.md``) with the lines for people on stderr."""
 RESULT_FORMATS: tuple[ResultFormat, ...] = ("text", "json")
+ValidateFormat = Literal["text", "json", "github"]
+"""How validate reports: lines for people, one JSON document (``specs/validate.schema.json``),
+or GitHub Actions ``::error`` commands that annotate the pull request's files."""
+VALIDATE_FORMATS: tuple[ValidateFormat, ...] = ("text", "json", "github")
 
 
 class Echo(Protocol):
@@ -119,6 +123,7 @@ class Safeguards:
 @dataclass(frozen=True)
 class ValidateRequest:
     spec: SpecFiles
+    output_format: ValidateFormat = "text"
 
 
 @dataclass(frozen=True)

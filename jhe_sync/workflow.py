@@ -74,6 +74,7 @@ from jhe_sync.plan.serialize import SavedPlan, load_plan, load_saved, plan_key, 
 from jhe_sync.snapshot import read_access, read_consents, read_enrollment_sets, read_live
 from jhe_sync.spec import json_schema_text, load_desired
 from jhe_sync.spec.models import Desired
+from jhe_sync.spec.report import Validation, validation_github, validation_json
 
 SCHEMA_FILE = "jhe-sync.schema.json"
 """What ``export`` names the JSON Schema it writes beside the spec files, for editors."""
@@ -183,11 +184,27 @@ def _rendered(
 
 
 def validate_command(terminal: Terminal, request: ValidateRequest) -> int:
-    desired = load(request.spec)
-    terminal.echo(
-        f"OK: {len(desired.studies)} studies in {len(request.spec.paths)} path(s) are valid."
-    )
+    machine = request.output_format != "text"
+    try:
+        desired = load(request.spec)
+    except SpecError as error:
+        if not machine:
+            raise
+        _say_validation(terminal, Validation.failed(error.problems), request.output_format)
+        return error.exit_code
+    if request.output_format == "json":
+        validation = Validation(len(desired.studies), len(desired.organizations))
+        _say_validation(terminal, validation, request.output_format)
+    else:  # github's log shows the same line as a terminal
+        terminal.echo(
+            f"OK: {len(desired.studies)} studies in {len(request.spec.paths)} path(s) are valid."
+        )
     return EXIT_OK
+
+
+def _say_validation(terminal: Terminal, validation: Validation, output_format: str) -> None:
+    render = validation_json if output_format == "json" else validation_github
+    terminal.echo(render(validation), nl=False)
 
 
 def plan_command(terminal: Terminal, request: PlanRequest) -> int:

@@ -22,6 +22,8 @@ from jhe_sync.spec.models import EMAIL_PATTERN, ROLES, OrganizationSettings, Stu
 from jhe_sync.spec.variables import VARIABLE_NAME
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+SCHEMA_ID = "https://github.com/jupyterhealth/jhe-sync/specs/jhe-sync.schema.json"
+"""Where the schema is published, as the other schemas of specs/ name theirs."""
 _SUBSTITUTION = {"$ref": "#/$defs/Substitution"}
 _REQUIRED_WITHOUT_TEMPLATE = ["name", "description", "organization"]
 _REQUIRED_TO_DELETE = ["name", "organization", "state"]
@@ -115,6 +117,7 @@ def json_schema() -> Schema:
     defs["OrganizationSettings"] = entry
     return {
         "$schema": SCHEMA_DIALECT,
+        "$id": SCHEMA_ID,
         "title": "jhe-sync spec file",
         "description": "Studies of a JupyterHealth Exchange, kept in YAML. "
         "Reference: specs/README.md.",

@@ -2,8 +2,9 @@
 
 Enough to keep the published schema and the json form honest with each other,
 without a jsonschema dependency: type, const, enum, properties, required,
-additionalProperties, items, minimum, pattern, oneOf, and ``$ref`` to a ``$defs``
-entry of the same schema or of another one in ``specs/`` (``plan.schema.json#/$defs/change``).
+additionalProperties, propertyNames, items, minimum, minLength, minProperties, pattern,
+oneOf, anyOf, and ``$ref`` to a ``$defs`` entry of the same schema or of another one in
+``specs/`` (``plan.schema.json#/$defs/change``); ``default`` and ``format`` are notes.
 """
 
 from __future__ import annotations
@@ -42,6 +43,12 @@ KNOWN_KEYWORDS = {
     "minimum",
     "pattern",
     "oneOf",
+    "anyOf",
+    "propertyNames",
+    "minLength",
+    "minProperties",
+    "default",
+    "format",
 }
 
 
@@ -80,11 +87,20 @@ def errors(
         found.append(f"{path}: {value} is below {schema['minimum']}")
     if "pattern" in schema and not re.search(schema["pattern"], value):
         found.append(f"{path}: {value!r} does not match {schema['pattern']}")
+    if "minLength" in schema and isinstance(value, str) and len(value) < schema["minLength"]:
+        found.append(f"{path}: {value!r} is shorter than {schema['minLength']}")
+    if "anyOf" in schema and all(errors(value, option, root, path) for option in schema["anyOf"]):
+        found.append(f"{path}: fits none of the anyOf options")
     if "oneOf" in schema:
         fits = [option for option in schema["oneOf"] if not errors(value, option, root, path)]
         if len(fits) != 1:
             found.append(f"{path}: fits {len(fits)} of the oneOf options, not exactly one")
     if isinstance(value, dict):
+        if len(value) < schema.get("minProperties", 0):
+            found.append(f"{path}: fewer than {schema['minProperties']} keys")
+        for key in value:
+            if "propertyNames" in schema:
+                found += errors(key, schema["propertyNames"], root, f"{path}.{key} (key)")
         for key in schema.get("required", []):
             if key not in value:
                 found.append(f"{path}: missing {key!r}")
