@@ -72,9 +72,8 @@ def check_organizations(
     """Append a problem for an organization listed twice, a key another entry has, and
     every clash inside one entry."""
     seen: dict[str, OrganizationSettings] = {}
-    keys: dict[str, SourceLocation | None] = {
-        study.key: study.locate("key") for _, study in studies
-    }
+    # The entries themselves, located only for a problem: locating reads a file again.
+    keys: dict[str, StudySpec | OrganizationSettings] = {study.key: study for _, study in studies}
     for path, settings in organizations:
         first = seen.setdefault(str(settings.organization), settings)
         if first is not settings:
@@ -91,13 +90,13 @@ def check_organizations(
             problems.append(
                 Problem(
                     f"the key {settings.key!r} is already used by the entry at "
-                    f"{_where(keys[settings.key])}; set key: to tell them apart (--target and "
+                    f"{_where(keys[settings.key].locate('key'))}; set key: to tell them apart (--target and "
                     "--allow-destroy name studies and organizations alike)",
                     settings.locate("key"),
                     f"{path}.key",
                 )
             )
-        keys.setdefault(settings.key, settings.locate("key"))
+        keys.setdefault(settings.key, settings)
         if str(settings.part_of) == str(settings.organization) and settings.part_of is not None:
             problems.append(
                 Problem(

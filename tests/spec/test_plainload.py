@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jhe_sync.errors import SpecError
-from jhe_sync.spec import SpecSource, load_desired, plainload
+from jhe_sync.spec import SpecSource, load_desired, locator, plainload
 from jhe_sync.spec.located import MappingNode, Node, SequenceNode, to_value
 from jhe_sync.spec.plainload import load_plain
 from jhe_sync.spec.values import Typed
@@ -181,3 +181,17 @@ def test_problems_are_the_same_with_places_kept_for_every_value(
     _strict_only(monkeypatch)
     assert problems() == fast
     assert len(fast) == 3
+
+
+@pytest.mark.parametrize(
+    "folder", sorted(p for p in EXAMPLES.iterdir() if any(p.glob("*.yaml"))), ids=lambda p: p.name
+)
+def test_a_spec_without_problems_is_parsed_once_no_file_read_again_for_places(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Places are worked out from a file only for a problem: on the happy path of a
+    # large spec, locating every entry would cost the located loader's price again.
+    again: list[str] = []
+    monkeypatch.setattr(locator, "parse_yaml", lambda text, file: again.append(file))
+    load_desired([folder], environ={})
+    assert again == []
