@@ -1,5 +1,6 @@
 """What jhe-sync knows of the live exchange, as plain values: the records (studies,
-organizations, the catalogue, patients, consents) and ``Live``, one snapshot of them.
+organizations, practitioners' roles and accounts, the catalogue, patients, consents) and
+``Live``, one snapshot of them.
 
 A ground floor: ``exchange.parse`` turns answers into these records, ``snapshot``
 reads them into a ``Live``, and the identity rules, the plan and the lifecycle
@@ -47,6 +48,31 @@ class Organization:
     part_of: int | None
     role: str | None = None
     """The caller's role here: ``manager``, ``member``, ``viewer``, ``super_user`` or None."""
+
+
+@dataclass(frozen=True)
+class PractitionerRole:
+    """A practitioner's role in one organization, as ``/organizations/{id}/users`` lists it
+    (the server stores any string as a role)."""
+
+    user_id: int
+    email: str
+    role: str
+
+
+@dataclass(frozen=True)
+class User:
+    """An account found by its e-mail (``GET /users?email=``).
+
+    ``listed`` is False for an account the API created (``userType`` null): the
+    organizations' user lists never show it, so its roles cannot be read (FINDINGS).
+    """
+
+    id: int
+    email: str
+    listed: bool = True
+    patient: bool = False
+    """A patient's account, not a practitioner's: it cannot hold a role."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +165,13 @@ class Live:
     list was read: apply checks enrollments against them instead of reading them again."""
     consents: Mapping[int, tuple[ScopeConsent, ...]] = field(default_factory=dict)
     """Consents by patient id, for the patients destructive changes touch."""
+    organization_types: Mapping[str, str] = field(default_factory=dict)
+    """The organization types, key -> label (read when a spec entry gives a type)."""
+    roles: Mapping[int, tuple[PractitionerRole, ...]] = field(default_factory=dict)
+    """Practitioner roles by organization id, for the organizations whose user lists were
+    read (those whose practitioners the spec manages, and those a deletion reaches)."""
+    users: Mapping[str, User | None] = field(default_factory=dict)
+    """Accounts looked up by e-mail (casefolded); None: no account has it."""
     read_organization_ids: frozenset[int] = frozenset()
     """The organizations whose studies were listed (others are simply not known)."""
     exchange: str = ""
@@ -176,6 +209,36 @@ class Live:
         organization = self.organizations.get(organization_id)
         return organization is not None and organization.role in WRITE_ROLES
 
+    def members(self, organization_id: int) -> frozenset[int]:
+        """The patient ids of an organization, as its patient list answered (empty when
+        it was not read: see ``organization_patient_ids``)."""
+        return self.organization_patient_ids.get(organization_id, frozenset())
+
+    def children(self, organization_id: int) -> list[Organization]:
+        """The organizations directly under one, by id."""
+        return sorted(
+            (o for o in self.organizations.values() if o.part_of == organization_id),
+            key=lambda o: o.id,
+        )
+
+    def organization_part_record(self, family: str, organization_id: int) -> Any:
+        """One part of what was read of an organization, as JSON, as a saved plan keeps
+        it under ``<family>:<id>`` (its digest is the fingerprint): ``organization-fields``
+        ``[name, type, parent]`` (None: gone), ``organization-children`` ``[id, name]``
+        pairs, ``organization-roles`` ``[user id, role]`` pairs, ``organization-patients``
+        the member ids."""
+        if family == "organization-fields":
+            org = self.organizations.get(organization_id)
+            return None if org is None else [org.name, org.type, org.part_of]
+        if family == "organization-children":
+            return [[o.id, o.name] for o in self.children(organization_id)]
+        if family == "organization-roles":
+            roles = self.roles.get(organization_id)
+            return None if roles is None else [[r.user_id, r.role] for r in roles]
+        if family == "organization-patients":
+            return sorted(self.members(organization_id))
+        raise KeyError(family)
+
     def study_fingerprint(self, study_id: int) -> str:
         """A digest of everything read about one study (``study_record``)."""
         return record_digest(self.study_record(study_id))
@@ -183,6 +246,15 @@ class Live:
     def organization_fingerprint(self, organization_id: int) -> str:
         """A digest of the set of studies (ids and names) listed in one organization."""
         return record_digest(self.organization_record(organization_id))
+
+
+ORGANIZATION_PARTS = (
+    "organization-fields",
+    "organization-children",
+    "organization-roles",
+    "organization-patients",
+)
+"""The families of ``Live.organization_part_record``."""
 
 
 def record_digest(record: object) -> str:

@@ -19,9 +19,11 @@ from jhe_sync.live import (
     Organization,
     Patient,
     PatientIdentifier,
+    PractitionerRole,
     ScopeCode,
     ScopeConsent,
     Study,
+    User,
 )
 from jhe_sync.resources import link_of_resource
 
@@ -35,19 +37,59 @@ def caller(data: Any, endpoint: str) -> Caller:
     )
 
 
+def organization(raw: Any, endpoint: str) -> Organization:
+    """An organization from a list, detail or write answer (``partOf`` an id; null for a
+    top-level one an admin created, 0 for the seeded ones)."""
+    item = _dict(raw, endpoint)
+    return Organization(
+        id=_int(item, "id", endpoint),
+        name=_str(item, "name", endpoint),
+        type=_opt_str(item, "type", endpoint) or "",
+        part_of=_opt_int(item, "partOf", endpoint),
+        role=_opt_str(item, "currentUserRole", endpoint),
+    )
+
+
 def organizations(items: Any, endpoint: str) -> dict[int, Organization]:
     found = {}
     for raw in _list(items, endpoint):
-        item = _dict(raw, endpoint)
-        org = Organization(
-            id=_int(item, "id", endpoint),
-            name=_str(item, "name", endpoint),
-            type=_opt_str(item, "type", endpoint) or "",
-            part_of=_opt_int(item, "partOf", endpoint),
-            role=_opt_str(item, "currentUserRole", endpoint),
-        )
+        org = organization(raw, endpoint)
         found[org.id] = org
     return found
+
+
+def organization_types(data: Any, endpoint: str) -> dict[str, str]:
+    """``/organizations/types``: key -> label (``laboratory`` -> ``Laboratory``)."""
+    item = _dict(data, endpoint)
+    return {str(key): _str(item, key, endpoint) for key in item}
+
+
+def roles(items: Any, endpoint: str) -> tuple[PractitionerRole, ...]:
+    """``/organizations/{id}/users``: each practitioner's user id, e-mail and role (their
+    names are not kept)."""
+    found = []
+    for raw in _list(items, endpoint):
+        item = _dict(raw, endpoint)
+        found.append(
+            PractitionerRole(
+                user_id=_int(item, "id", endpoint),
+                email=_str(item, "email", endpoint),
+                role=_opt_str(item, "role", endpoint) or "",
+            )
+        )
+    return tuple(sorted(found, key=lambda r: r.user_id))
+
+
+def user(raw: Any, endpoint: str) -> User:
+    """An account from ``/users``: id, e-mail, whether organization lists show it
+    (``userType`` practitioner) and whether it is a patient's."""
+    item = _dict(raw, endpoint)
+    return User(
+        id=_int(item, "id", endpoint),
+        email=_str(item, "email", endpoint),
+        listed=item.get("userType") == "practitioner",
+        patient=item.get("patient") is not None or item.get("userType") == "patient",
+    )
 
 
 def scope_code(raw: Any, endpoint: str) -> ScopeCode:

@@ -21,9 +21,11 @@ from jhe_sync.live import (
     DataSource,
     Organization,
     Patient,
+    PractitionerRole,
     ScopeCode,
     ScopeConsent,
     Study,
+    User,
 )
 from jhe_sync.resources import API, PATIENTS, LinkKind, link
 
@@ -99,6 +101,47 @@ def read_organizations(exchange: Exchange) -> dict[int, Organization]:
     """Every organization, each with the caller's role in it."""
     path = f"{API}/organizations"
     return parse.organizations(exchange.get_all(path), f"GET {path}")
+
+
+def read_organization(exchange: Exchange, organization_id: int) -> Organization | None:
+    """One organization, or None when the server says 404 (it does not exist)."""
+    path = f"{API}/organizations/{organization_id}"
+    try:
+        return parse.organization(exchange.get(path), f"GET {path}")
+    except NotFound:
+        return None
+
+
+def read_child_organizations(exchange: Exchange, organization_id: int) -> dict[int, Organization]:
+    """The organizations directly under one (``?part_of=``, paginated)."""
+    path = f"{API}/organizations"
+    items = exchange.get_all(path, {"part_of": organization_id})
+    return parse.organizations(items, f"GET {path}?part_of={organization_id}")
+
+
+def read_organization_types(exchange: Exchange) -> dict[str, str]:
+    """The organization types, key -> label (one object)."""
+    path = f"{API}/organizations/types"
+    return parse.organization_types(exchange.get(path), f"GET {path}")
+
+
+def read_organization_roles(
+    exchange: Exchange, organization_id: int
+) -> tuple[PractitionerRole, ...]:
+    """The practitioners of one organization with their roles (one bare list). Accounts
+    the API created are never in it (FINDINGS: their ``userType`` is null)."""
+    path = f"{API}/organizations/{organization_id}/users"
+    return parse.roles(exchange.get(path), f"GET {path}")
+
+
+def lookup_user(exchange: Exchange, email: str) -> User | None:
+    """The account with this e-mail (``GET /users?email=``, an exact match), or None."""
+    path = f"{API}/users"
+    found = [
+        parse.user(raw, f"GET {path}?email=") for raw in exchange.get_all(path, {"email": email})
+    ]
+    wanted = email.strip().casefold()
+    return next((u for u in found if u.email.strip().casefold() == wanted), None)
 
 
 def read_scopes(exchange: Exchange) -> dict[int, ScopeCode]:

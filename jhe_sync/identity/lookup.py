@@ -96,47 +96,52 @@ class OrganizationFinder:
             if org.type != ROOT_ORGANIZATION_TYPE
         )
 
-    def find(self, ref: int | str) -> int:
+    def candidates(self, ref: int | str) -> list[int]:
+        """Every organization ``ref`` fits (an id, a name, or a path), without judging."""
         if isinstance(ref, int):
-            if ref in self.live.organizations:
-                return ref
-            raise Unresolved(f"no organization has id {ref}")
-        if "/" in ref:
-            return self._find_path(ref)
-        found = _by_name(ref.strip(), self._exact, self._folded)
-        if len(found) == 1:
-            return found[0]
-        if not found:
-            raise Unresolved(f'unknown organization "{ref}"{_closest(ref, self._exact)}')
-        raise Unresolved(self._ambiguous(ref, found))
-
-    def _find_path(self, ref: str) -> int:
+            return [ref] if ref in self.live.organizations else []
+        if "/" not in ref:
+            return list(_by_name(ref.strip(), self._exact, self._folded))
         parts = [part.strip() for part in ref.split("/") if part.strip()]
         if not parts:
-            raise Unresolved(f'organization path "{ref}" names no organization')
+            return []
         wanted = [part.casefold() for part in parts]
-        named = _by_name(parts[-1], self._exact, self._folded)
         found = []
-        for candidate in named:
+        for candidate in _by_name(parts[-1], self._exact, self._folded):
             names = [
                 org.name.strip().casefold() for org in organization_chain(self.live, candidate)
             ]
             if names and names[-1] == wanted[-1] and _is_subsequence(wanted[:-1], names[:-1]):
                 found.append(candidate)
+        return found
+
+    def find(self, ref: int | str) -> int:
+        found = self.candidates(ref)
         if len(found) == 1:
             return found[0]
         if found:
-            raise Unresolved(self._ambiguous(ref, found))
+            raise Unresolved(self._ambiguous(str(ref), found))
+        if isinstance(ref, int):
+            raise Unresolved(f"no organization has id {ref}")
+        if "/" in ref:
+            raise Unresolved(self._unknown_path(ref))
+        raise Unresolved(f'unknown organization "{ref}"{_closest(ref, self._exact)}')
+
+    def _unknown_path(self, ref: str) -> str:
+        parts = [part.strip() for part in ref.split("/") if part.strip()]
+        if not parts:
+            return f'organization path "{ref}" names no organization'
+        named = _by_name(parts[-1], self._exact, self._folded)
         if named:
             paths = ", ".join(
                 f'"{organization_path(self.live, org_id)}" (id {org_id})'
                 for org_id in sorted(named)
             )
-            raise Unresolved(
+            return (
                 f'unknown organization path "{ref}": the organizations named "{parts[-1]}" are '
                 f"{paths}; write one of these paths or the id"
             )
-        raise Unresolved(
+        return (
             f'unknown organization path "{ref}": no organization is named "{parts[-1]}"'
             f"{_closest(parts[-1], self._exact)}"
         )

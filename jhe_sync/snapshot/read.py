@@ -8,16 +8,19 @@ for a study is not read at all.
 The order is fixed by what each read needs to know:
 
 1. who the caller is, the organizations (with the caller's role) and the catalogues
-   the spec refers to (scopes, data sources, clients), all at once;
-2. the studies of each organization the spec touches, and the patients of each
-   organization whose studies list patients;
+   the spec refers to (scopes, data sources, clients, organization types), all at once;
+2. the studies of each organization the spec touches, the patients of each
+   organization whose studies or entry list patients, the practitioners' roles of each
+   organization whose entry lists practitioners (and all three for every organization
+   an entry deletes, with those under it: ``organizations.py``);
 3. for the live study each spec entry stands for (by the plan's own identity rule,
    ``jhe_sync.identity.identify``), the link sets it manages (and the enrollments of
    a study that may be deleted, for the impact of deleting it). Enrollments come as
    the patient ids the other link answers nest; only a study whose answers were all
    empty has them read, in a second round (DESIGN.md, "What a plan costs");
 4. a global lookup for each patient reference still unknown, so that the plan can say
-   "this patient is in another organization" rather than "unknown".
+   "this patient is in another organization" rather than "unknown", and a lookup by
+   e-mail of each practitioner that no organization's list shows.
 """
 
 from __future__ import annotations
@@ -36,17 +39,27 @@ from jhe_sync.exchange.read import (
     read_clients,
     read_data_sources,
     read_organization_patients,
+    read_organization_roles,
     read_organization_studies,
+    read_organization_types,
     read_organizations,
     read_patient,
     read_scopes,
     read_study_fields,
 )
 from jhe_sync.identity import OrganizationFinder, StudyIndex, identify
+from jhe_sync.identity.organization import OrganizationMatch
 from jhe_sync.live import Live, Patient, Study
 from jhe_sync.resources import CLIENTS, DATA_SOURCES, LINKS, PATIENTS, SCOPES, Link
 from jhe_sync.snapshot.links import read_link_sets
-from jhe_sync.spec.models import Desired, StudySpec
+from jhe_sync.snapshot.organizations import (
+    listed_users,
+    organization_matches,
+    organization_reads,
+    types_needed,
+    user_lookups,
+)
+from jhe_sync.spec.models import Desired, PatientReference, StudySpec
 
 
 @dataclass
@@ -58,6 +71,10 @@ class _Wants:
     patient_organizations: set[int] = field(default_factory=set)
     """Organizations whose patients are listed (their studies list patients)."""
     prune_organizations: set[int] = field(default_factory=set)
+    role_organizations: set[int] = field(default_factory=set)
+    """Organizations whose practitioners' roles are listed."""
+    doomed_organizations: set[int] = field(default_factory=set)
+    """Organizations an entry may delete: their studies' enrollments are read."""
     entries: list[tuple[StudySpec, int | None]] = field(default_factory=list)
     """Each spec study with its organization id (None: unknown or ambiguous)."""
 
@@ -84,10 +101,12 @@ def _read_live(
     scopes = pool.submit(read_scopes, exchange) if SCOPES in managed else None
     data_sources = pool.submit(read_data_sources, exchange) if DATA_SOURCES in managed else None
     clients = pool.submit(read_clients, exchange) if CLIENTS in managed else None
+    types = pool.submit(read_organization_types, exchange) if types_needed(desired) else None
     live = Live(
         caller=caller.result(), organizations=organizations.result(), exchange=exchange.name
     )
-    wants = _wants(desired, live)
+    matches = organization_matches(desired, live)
+    wants = _wants(desired, live, matches)
 
     # 2. studies of the touched organizations, patients of the organizations that enroll
     # (results are collected late, so that later reads are queued without waiting)
@@ -99,11 +118,16 @@ def _read_live(
         org_id: pool.submit(read_organization_patients, exchange, org_id)
         for org_id in sorted(wants.patient_organizations)
     }
+    role_lists = {
+        org_id: pool.submit(read_organization_roles, exchange, org_id)
+        for org_id in sorted(wants.role_organizations)
+    }
     live = replace(
         live,
         scopes=scopes.result() if scopes is not None else {},
         data_sources=data_sources.result() if data_sources is not None else {},
         clients=clients.result() if clients is not None else {},
+        organization_types=types.result() if types is not None else {},
     )
     studies: dict[int, Study] = {}
     for listed in study_lists.values():
@@ -130,18 +154,27 @@ def _read_live(
     lists = {org_id: listed.result() for org_id, listed in patient_lists.items()}
     members = {p.id: p for listed in lists.values() for p in listed}
     member_ids = {org_id: frozenset(p.id for p in listed) for org_id, listed in lists.items()}
-    live = link_sets.added_to(replace(live, patients=members, organization_patient_ids=member_ids))
+    roles = {org_id: listed.result() for org_id, listed in role_lists.items()}
+    live = link_sets.added_to(
+        replace(live, patients=members, organization_patient_ids=member_ids, roles=roles)
+    )
 
-    # 4. patients still unknown
+    # 4. patients and practitioners still unknown
+    # (submitted together, so that neither kind waits for the other)
+    user_reads = {
+        email: pool.submit(read)
+        for email, read in user_lookups(exchange, matches, live, roles).items()
+    }
     lookups = _unknown_patient_reads(exchange, desired, live)
     patients = dict(live.patients)
     for found in gather_in(pool, lookups).values():
         for known in found:
             patients.setdefault(known.id, known)
-    return replace(live, patients=patients)
+    users = listed_users(roles, live) | {email: read.result() for email, read in user_reads.items()}
+    return replace(live, patients=patients, users=users)
 
 
-def _wants(desired: Desired, live: Live) -> _Wants:
+def _wants(desired: Desired, live: Live, matches: list[OrganizationMatch]) -> _Wants:
     finder = OrganizationFinder(live)
 
     def resolve(ref: int | str) -> int | None:
@@ -161,13 +194,14 @@ def _wants(desired: Desired, live: Live) -> _Wants:
         wants.organizations.add(org_id)
         if spec.state == "present" and spec.patients is not None:
             wants.patient_organizations.add(org_id)
-    for settings in desired.organizations:
-        org_id = resolve(settings.organization)
-        if org_id is None:
-            continue
-        wants.organizations.add(org_id)
-        if settings.prune:
-            wants.prune_organizations.add(org_id)
+    for match in matches:
+        if match.organization is not None and match.entry.prune:
+            wants.prune_organizations.add(match.organization.id)
+    reads = organization_reads(matches, live)
+    wants.organizations |= reads.studies
+    wants.patient_organizations |= reads.patients
+    wants.role_organizations |= reads.roles
+    wants.doomed_organizations |= reads.doomed
     return wants
 
 
@@ -186,6 +220,8 @@ def _link_reads(wants: _Wants, live: Live) -> dict[int, tuple[Link, ...]]:
     for study in live.studies.values():
         if study.organization_id in wants.prune_organizations and study.id not in needed:
             needed[study.id] = {PATIENTS}  # pruned unless a spec lists it: its impact
+        if study.organization_id in wants.doomed_organizations:
+            needed.setdefault(study.id, set()).add(PATIENTS)  # deleted with its organization
     return {sid: tuple(each for each in LINKS if each in sets) for sid, sets in needed.items()}
 
 
@@ -203,18 +239,23 @@ def _unknown_patient_reads(
 ) -> dict[str, Callable[[], list[Patient]]]:
     emails = {p.email.strip().casefold() for p in live.patients.values() if p.email}
     reads: dict[str, Callable[[], list[Patient]]] = {}
-    for spec in desired.studies:
-        if spec.state != "present" or not spec.patients:
-            continue
-        for ref in spec.patients:
-            if ref.email is not None and ref.email.strip().casefold() not in emails:
-                reads.setdefault(
-                    f"email:{ref.email.strip().casefold()}",
-                    partial(lookup_patients, exchange, ref.email.strip()),
-                )
-            elif ref.id is not None and ref.id not in live.patients:
-                reads.setdefault(f"id:{ref.id}", partial(_patient_by_id, exchange, ref.id))
+    for ref in _patient_refs(desired):
+        if ref.email is not None and ref.email.strip().casefold() not in emails:
+            reads.setdefault(
+                f"email:{ref.email.strip().casefold()}",
+                partial(lookup_patients, exchange, ref.email.strip()),
+            )
+        elif ref.id is not None and ref.id not in live.patients:
+            reads.setdefault(f"id:{ref.id}", partial(_patient_by_id, exchange, ref.id))
     return reads
+
+
+def _patient_refs(desired: Desired) -> list[PatientReference]:
+    """The patients the present entries list: studies' enrollments, organizations' members."""
+    studies = [s for s in desired.studies if s.state == "present"]
+    entries = [e for e in desired.organizations if e.state == "present"]
+    refs = [ref for study in studies for ref in study.patients or ()]
+    return refs + [ref for entry in entries for ref in entry.patients or ()]
 
 
 def _patient_by_id(exchange: Exchange, patient_id: int) -> list[Patient]:
