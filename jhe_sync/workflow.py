@@ -115,15 +115,16 @@ def schema_text() -> str:
 
 
 def policy_from(safeguards: Safeguards, desired: Desired | None) -> SafetyPolicy:
-    """The safeguards as the flags set them. ``--allow-destroy KEY`` must name a study."""
+    """The safeguards as the flags set them. ``--allow-destroy KEY`` must name an entry
+    (a study or an organization)."""
     allowed = safeguards.allow_destroy
     keys = frozenset(k for k in allowed if k != "*")
     if desired is not None:
-        known = {s.key for s in desired.studies}
+        known = _entry_keys(desired)
         unknown = sorted(k for k in keys - known if not is_unlisted_study_key(k))
         if unknown:
             raise ConfigError(
-                f"--allow-destroy {unknown[0]!r} names no study key in the spec "
+                f"--allow-destroy {unknown[0]!r} names no study or organization key in the spec "
                 f"(known: {', '.join(sorted(known)) or 'none'}). To allow every destructive "
                 "change, give --allow-destroy alone, after the spec paths."
             )
@@ -270,12 +271,19 @@ def _targeted(plan: Plan, desired: Desired | None, targets: Sequence[str]) -> Pl
     saved plan, the keys its changes name."""
     known = {c.key for c in plan.changes}
     if desired is not None:
-        known |= {s.key for s in desired.studies}
+        known |= _entry_keys(desired)
     unknown = sorted(set(targets) - known)
     if unknown:
         raise ConfigError(
-            f"--target {unknown[0]!r} names no study key in the spec "
+            f"--target {unknown[0]!r} names no study or organization key in the spec "
             f"(known: {', '.join(sorted(known)) or 'none'}){_if_a_path(unknown[0], '--target')}"
+        )
+    needed = plan.creates_needed(targets)
+    if needed:
+        key, creator = next(iter(sorted(needed.items())))
+        raise ConfigError(
+            f"--target {key!r}: its changes need organization {creator!r}, which the same plan "
+            f"creates; add --target {creator} (or apply {creator} first)"
         )
     return plan.filtered(targets)
 
@@ -284,7 +292,12 @@ def _if_a_path(value: str, flag: str) -> str:
     """What to add when an option's value is a spec path rather than a key."""
     if "/" not in value and not os.path.exists(value):
         return ""
-    return f"; {value!r} is a path: {flag} takes a study key, and spec PATHS go before the options"
+    return f"; {value!r} is a path: {flag} takes a study or organization key, and spec PATHS go before the options"
+
+
+def _entry_keys(desired: Desired) -> set[str]:
+    """The keys --target and --allow-destroy take: studies' and organizations'."""
+    return {s.key for s in desired.studies} | {o.key for o in desired.organizations}
 
 
 def show_command(terminal: Terminal, request: ShowRequest) -> int:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Set
 from dataclasses import replace
 
 from jhe_sync.live import Live
-from jhe_sync.plan.diff import diff
+from jhe_sync.plan.diff import diff, patient_labels
 from jhe_sync.plan.impact import consent_reads_needed, enrollment_reads_needed, with_impact
 from jhe_sync.plan.plan import Plan
 from jhe_sync.plan.preflight import preflight
@@ -49,7 +49,7 @@ def build_plan(
     with _cycle_collector_paused():
         resolved = resolve(desired, live)
         plan = diff(resolved, live)
-        plan = replace(plan, warnings=preflight(plan, resolved, live))
+        plan = replace(plan, warnings=plan.warnings + preflight(plan, resolved, live))
     studies = enrollment_reads_needed(plan, live) | rename_reads_needed(plan, live)
     if read_enrollments is not None and studies:
         live = read_enrollments(live, studies)
@@ -57,7 +57,7 @@ def build_plan(
         live = read_consents(live, patients)
     with _cycle_collector_paused():
         plan = replace(plan, warnings=(*plan.warnings, *rename_warnings(plan, live)))
-        return with_impact(plan, live)
+        return with_impact(plan, live, patient_labels(resolved))
 
 
 @contextlib.contextmanager

@@ -109,10 +109,10 @@ class Cascade:
     """False when something could not be read: the counts are then lower bounds."""
 
 
-Lockout = Literal["", "caller", "last_manager"]
+Lockout = Literal["caller", "last_manager"]
 """Why a role change can never be applied, whatever the flags: it takes the manager role
 from the identity applying the plan (``caller``), or it leaves the organization with no
-manager (``last_manager``)."""
+manager (``last_manager``); one change may do both."""
 
 
 @dataclass(frozen=True)
@@ -190,7 +190,7 @@ class Change:
     cascade: Cascade | None = None
     protected: bool = False
     """The entry says ``protect: true``."""
-    lockout: Lockout = ""
+    lockouts: tuple[Lockout, ...] = ()
 
     @property
     def destructive(self) -> bool:
@@ -290,7 +290,7 @@ class Change:
             "parent_key": self.parent_key,
             "destructive": self.destructive,
             "protected": self.protected,
-            "lockout": self.lockout,
+            "lockouts": list(self.lockouts),
             "fields": [{"name": f.name, "before": f.before, "after": f.after} for f in self.fields],
             "link_id": self.link_id,
             "link_label": self.link_label,
@@ -472,6 +472,8 @@ class Refusal:
         subject = self.subject
         if self.reason == "threshold":
             return ""
+        if self.reason == "role" and self.detail:
+            return f": {self.detail}"
         if self.reason == "role":
             return (
                 ": applying needs the member or manager role there (the server answers 403). "

@@ -16,8 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from jhe_sync.identity.organization import descendants
 from jhe_sync.live import Live, Study, record_digest
-from jhe_sync.plan.change import Change, FieldChange, PatientTarget, UnmanagedStudy
+from jhe_sync.plan.change import Change, FieldChange, PatientTarget, UnmanagedStudy, Warning_
+from jhe_sync.plan.diff_organizations import Protected, organization_changes
 from jhe_sync.plan.plan import Plan
 from jhe_sync.plan.resolve import Ref, Resolved, ResolvedStudy, live_link_set
 from jhe_sync.resources import CLIENTS, DATA_SOURCES, LINKS, SCOPES, ChangeKind, Link
@@ -50,6 +52,7 @@ def is_unlisted_study_key(key: str) -> bool:
 def diff(resolved: Resolved, live: Live) -> Plan:
     """The changes that bring ``live`` to ``resolved``, with what a reviewer must know."""
     changes: list[Change] = []
+    warnings: list[Warning_] = []
     matched: set[int] = set()
     managed_objects = 0
     for study in resolved.studies:
@@ -58,11 +61,22 @@ def diff(resolved: Resolved, live: Live) -> Plan:
             matched.add(study.match.study.id)
             managed_objects += 1 + _managed_link_count(study, live)
 
+    labels = patient_labels(resolved)
+    protected = _protected(resolved)
+    for entry in resolved.organizations:
+        entry_diff = organization_changes(entry, live, labels, protected)
+        changes += entry_diff.changes
+        warnings += entry_diff.warnings
+        managed_objects += entry_diff.managed_objects
+    doomed = _doomed(resolved, live)
+
     unmanaged: list[UnmanagedStudy] = []
     pruned: list[int] = []
     for other in sorted(live.studies.values(), key=lambda s: s.id):
         if other.id in matched or other.organization_id not in resolved.managed_organization_ids:
             continue
+        if other.organization_id in doomed:
+            continue  # deleted with its organization: the deletion's impact names it
         if other.organization_id in resolved.pruned_organization_ids:
             changes.append(_prune(other))
             pruned.append(other.id)
@@ -77,12 +91,20 @@ def diff(resolved: Resolved, live: Live) -> Plan:
         f"organization:{o}": live.organization_record(o)
         for o in sorted(resolved.managed_organization_ids & live.read_organization_ids)
     }
+    read |= {
+        key: _organization_part(live, key)
+        for change in changes
+        for key in sorted(change.fingerprint_keys())
+        if key.startswith("organization-")
+    }
     fingerprints = {key: record_digest(record) for key, record in read.items()}
     shown = {c.organization_id for c in changes if c.organization_id is not None}
+    shown |= {c.parent_id for c in changes if c.parent_id is not None}
     shown |= {u.organization_id for u in unmanaged}
     return Plan(
         changes=tuple(changes),
         unmanaged=tuple(unmanaged),
+        warnings=tuple(warnings),
         managed_objects=managed_objects,
         spec_digest=resolved.spec_digest,
         fingerprints=fingerprints,
@@ -95,6 +117,45 @@ def diff(resolved: Resolved, live: Live) -> Plan:
         exchange=live.exchange,
         planned_as=live.caller.email,
     )
+
+
+def _organization_part(live: Live, key: str) -> Any:
+    family, _, organization_id = key.rpartition(":")
+    return live.organization_part_record(family, int(organization_id))
+
+
+def patient_labels(resolved: Resolved) -> dict[int, str]:
+    """How the spec names each patient it lists (the first label written wins)."""
+    labels: dict[int, str] = {}
+    for study in resolved.studies:
+        for ref in study.patients or ():
+            labels.setdefault(ref.id, ref.label)
+    for entry in resolved.organizations:
+        for member in entry.patients or ():
+            labels.setdefault(member.id, member.label)
+    return labels
+
+
+def _protected(resolved: Resolved) -> Protected:
+    return Protected(
+        organizations=frozenset(
+            e.organization_id
+            for e in resolved.organizations
+            if e.spec.protect and e.organization_id is not None
+        ),
+        studies=frozenset(
+            s.match.study.id for s in resolved.studies if s.spec.protect and s.match.study
+        ),
+    )
+
+
+def _doomed(resolved: Resolved, live: Live) -> set[int]:
+    """The live organizations the plan deletes, with every one under them."""
+    doomed: set[int] = set()
+    for entry in resolved.organizations:
+        if entry.absent and entry.organization_id is not None:
+            doomed |= {entry.organization_id, *descendants(live, entry.organization_id)}
+    return doomed
 
 
 def study_changes(study: ResolvedStudy, live: Live) -> list[Change]:
@@ -178,6 +239,7 @@ def _change(
         kind=kind,
         key=study.key,
         organization_id=current.organization_id if current is not None else study.organization_id,
+        organization_key=study.organization_key if current is None else "",
         study_id=current.id if current is not None else None,
         name=current.name if kind is ChangeKind.DELETE_STUDY and current else study.spec.name,
         fields=fields,

@@ -3,8 +3,10 @@
 A study delete cascades to its enrollments and consents; removing a scope request
 orphans the consents given to it; an unenrolled patient may have consented. Removing
 the data sources that supported a consented scope stops its collection, and removing
-a client takes away an app patients connect through (the last one: every way in).
-The plan says so, from the snapshot, so that a reviewer weighs it before approving.
+a client takes away an app patients connect through (the last one: every way in);
+deleting an organization or removing a patient from one reaches further
+(``cascade.py``). The plan says so, from the snapshot, so that a reviewer weighs it
+before approving.
 
 The snapshot's first read holds no consents (they are one request per patient), so
 ``build_plan`` asks what is missing (``enrollment_reads_needed``, then
@@ -14,10 +16,11 @@ computes the impact once, from that (``with_impact``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from jhe_sync.live import Live, record_digest
+from jhe_sync.plan.cascade import CASCADE_KINDS, cascade, cascade_patients, cascade_studies
 from jhe_sync.plan.change import Change, Impact, PatientTarget
 from jhe_sync.plan.plan import Plan
 from jhe_sync.plan.resolve import live_link_set
@@ -36,13 +39,15 @@ IMPACT_KINDS = frozenset(
 
 def enrollment_reads_needed(plan: Plan, live: Live) -> set[int]:
     """Studies whose enrolled patients the impact needs and the snapshot does not hold."""
-    return {
+    needed = {
         change.study_id
         for change in plan.changes
-        if change.kind in IMPACT_KINDS
-        and change.study_id is not None
-        and live_link_set(live, change.study_id, PATIENTS) is None
+        if change.kind in IMPACT_KINDS and change.study_id is not None
     }
+    for change in plan.changes:
+        if change.kind in CASCADE_KINDS:
+            needed |= set(cascade_studies(change, live))
+    return {i for i in needed if live_link_set(live, i, PATIENTS) is None}
 
 
 def consent_reads_needed(plan: Plan, live: Live) -> set[int]:
@@ -57,11 +62,15 @@ def consent_reads_needed(plan: Plan, live: Live) -> set[int]:
             needed |= live_link_set(live, change.study_id, PATIENTS) or set()
         elif change.kind is ChangeKind.UNENROLL:
             needed |= {patient.id for patient in change.patients}
+        elif change.kind in CASCADE_KINDS:
+            needed |= cascade_patients(change, live)
     return needed - live.consents.keys()
 
 
-def with_impact(plan: Plan, live: Live) -> Plan:
-    """The plan with the impact of each destructive change computed from ``live``.
+def with_impact(plan: Plan, live: Live, labels: Mapping[int, str] | None = None) -> Plan:
+    """The plan with the impact of each destructive change computed from ``live``;
+    ``labels`` names the patients a cascade leaves in no organization as the spec does
+    (others are ``#id``).
 
     The fingerprints of the studies whose impact counts enrollments are taken again,
     so that they cover the enrollments read for it since: a saved plan whose impact
@@ -76,7 +85,9 @@ def with_impact(plan: Plan, live: Live) -> Plan:
     after = _After(plan.changes)
     return replace(
         plan,
-        changes=tuple(change_with_impact(change, live, after) for change in plan.changes),
+        changes=tuple(
+            change_with_impact(change, live, after, labels or {}) for change in plan.changes
+        ),
         fingerprints={
             **plan.fingerprints,
             **{key: record_digest(record) for key, record in recounted.items()},
@@ -106,7 +117,14 @@ class _After:
         return frozenset((have - self.ids(link.remove, study_id)) | self.ids(link.add, study_id))
 
 
-def change_with_impact(change: Change, live: Live, after: _After | None = None) -> Change:
+def change_with_impact(
+    change: Change,
+    live: Live,
+    after: _After | None = None,
+    labels: Mapping[int, str] | None = None,
+) -> Change:
+    if change.kind in CASCADE_KINDS:
+        return replace(change, cascade=cascade(change, live, labels or {}))
     if change.study_id is None:
         return change
     after = after if after is not None else _After((change,))

@@ -23,6 +23,7 @@ from typing import Any
 
 from jhe_sync.errors import SafetyRefusal
 from jhe_sync.live import Live
+from jhe_sync.plan.authority import NEEDS, Need, holds, needed
 from jhe_sync.plan.change import Change, Destroyed, Refusal, UnmanagedStudy, Warning_
 from jhe_sync.plan.render.wording import describe, patients_text, plural
 from jhe_sync.resources import ChangeKind
@@ -264,6 +265,20 @@ class Plan:
             "planned_as": self.planned_as,
         }
 
+    def creates_needed(self, keys: Iterable[str]) -> dict[str, str]:
+        """Entry key -> the key of an organization it needs that this plan creates and
+        that ``keys`` leave out (``--target`` must take both, or the call has no id)."""
+        wanted = set(keys)
+        creates = {c.key for c in self.changes if c.kind is ChangeKind.CREATE_ORGANIZATION}
+        needed: dict[str, str] = {}
+        for change in self.changes:
+            if change.key not in wanted:
+                continue
+            for other in (change.organization_key, change.parent_key):
+                if other and other != change.key and other in creates and other not in wanted:
+                    needed.setdefault(change.key, other)
+        return needed
+
     def filtered(self, keys: Iterable[str]) -> Plan:
         """The same plan limited to some entry keys (``--target``), which it records."""
         wanted = set(keys)
@@ -304,8 +319,9 @@ def destroyed_objects(plan: Plan) -> int:
 def change_refusal(change: Change, policy: SafetyPolicy) -> Refusal | None:
     """Why one change is refused, or None when it is allowed (or not destructive)."""
     what = _refused_change(change)
-    if change.lockout:
-        return Refusal("lockout", what, change.key, change.subject, LOCKOUTS[change.lockout])
+    if change.lockouts:
+        detail = "; and ".join(LOCKOUTS[lockout] for lockout in change.lockouts)
+        return Refusal("lockout", what, change.key, change.subject, detail)
     if not change.destructive:
         return None
     if change.protected:
@@ -331,27 +347,47 @@ def _unreviewed_change(change: Change, unseen: list[Destroyed]) -> str:
 
 
 def role_refusals(plan: Plan, caller: Live) -> list[Refusal]:
-    """One refusal per organization whose studies the plan changes and where the caller
-    may not write (a viewer, or no role): the plan is whole, applying it needs the role.
-    An organization the plan creates is not checked: its creator becomes its manager."""
-    keys_by_org: dict[int, dict[str, None]] = {}
+    """One refusal per organization (and kind of change) where the caller lacks the role
+    the plan's changes need (``authority``): the plan is whole, applying it needs the
+    role. An organization the plan creates is not checked: its creator becomes its
+    manager."""
+    keys_by_need: dict[tuple[int, Need], dict[str, None]] = {}
     for change in plan.changes:
-        if change.subject == "study" and change.organization_id is not None:
-            keys_by_org.setdefault(change.organization_id, {})[change.key] = None
+        where = needed(change, caller)
+        if where is not None:
+            keys_by_need.setdefault(where, {})[change.key] = None
     found = []
-    for organization_id, keys in sorted(keys_by_org.items()):
-        if caller.can_write(organization_id):
+    for (organization_id, need), keys in sorted(keys_by_need.items()):
+        if holds(caller, organization_id, need):
             continue
         organization = caller.organizations.get(organization_id)
         role = (
             f'the role "{organization.role}"' if organization and organization.role else "no role"
         )
+        who = (
+            f"the caller ({caller.caller.email}) has {role} in organization "
+            f"{plan.organization_label(organization_id)}"
+        )
+        if need == "studies":
+            found.append(Refusal("role", f"{who}; studies affected: {', '.join(keys)}"))
+            continue
+        role_needed, doing = NEEDS[need]
+        superuser = (
+            " (a superuser's too: without a role of its own there, the organization's "
+            "patients read as none)"
+            if need == "patients" and caller.caller.is_superuser
+            else ""
+        )
         found.append(
             Refusal(
                 "role",
-                f"the caller ({caller.caller.email}) has {role} in organization "
-                f"{plan.organization_label(organization_id)}; studies affected: "
+                f"{who}, and {doing} needs the {role_needed} role{superuser}; entries affected: "
                 f"{', '.join(keys)}",
+                subject="organization",
+                detail=(
+                    "the plan is complete and may be reviewed; apply it with credentials that "
+                    "have the role, or ask a manager of that organization for it"
+                ),
             )
         )
     return found
@@ -370,7 +406,7 @@ LOCKOUTS = {
         "organization's practitioners"
     ),
 }
-"""Why a role change with a ``lockout`` is refused, by lockout."""
+"""Why a role change with a lockout is refused, by lockout."""
 
 
 def _refused_change(change: Change) -> str:

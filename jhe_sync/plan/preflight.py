@@ -17,6 +17,7 @@ from jhe_sync.identity.lookup import organization_path
 from jhe_sync.live import Live
 from jhe_sync.plan.change import Warning_
 from jhe_sync.plan.plan import Plan
+from jhe_sync.plan.preflight_organizations import organization_problems
 from jhe_sync.plan.resolve import Resolved, ResolvedStudy, live_link_set, study_path
 from jhe_sync.resources import DATA_SOURCES, PATIENTS, ChangeKind
 
@@ -24,7 +25,11 @@ from jhe_sync.resources import DATA_SOURCES, PATIENTS, ChangeKind
 def preflight(plan: Plan, resolved: Resolved, live: Live) -> tuple[Warning_, ...]:
     """Raise one ``PreflightError`` with every problem; else return the plan's warnings."""
     by_key = {study.key: study for study in resolved.studies}
-    problems = _moves(resolved, live) + _foreign_patients(plan, by_key, live)
+    problems = (
+        _moves(resolved, live)
+        + _foreign_patients(plan, by_key, live)
+        + organization_problems(plan, resolved, live)
+    )
     if problems:
         raise PreflightError(problems)
     return tuple(_unsupported_scopes(resolved, live) + _consent_again(plan, by_key, live))
@@ -37,13 +42,13 @@ def _org(live: Live, organization_id: int) -> str:
 def _moves(resolved: Resolved, live: Live) -> list[Problem]:
     problems = []
     for study in resolved.studies:
-        current = study.match.study
-        if current is None or study.absent or current.organization_id == study.organization_id:
+        current, target = study.match.study, study.organization_id
+        if current is None or target is None or study.absent or current.organization_id == target:
             continue
         problems.append(
             Problem(
                 f"live study {current.id} is in organization {_org(live, current.organization_id)}, "
-                f"but the spec puts it in {_org(live, study.organization_id)}; a study cannot be "
+                f"but the spec puts it in {_org(live, target)}; a study cannot be "
                 "moved to another organization (the console does not support it). To move it, "
                 "add a new entry in the target organization (without the id pin) and set "
                 "state: absent on this one; or keep the organization "
@@ -56,24 +61,51 @@ def _moves(resolved: Resolved, live: Live) -> list[Problem]:
 
 
 def _foreign_patients(plan: Plan, by_key: dict[str, ResolvedStudy], live: Live) -> list[Problem]:
+    """Enrolling a patient of another organization is a 500, unless the same plan adds
+    them to the study's organization first (memberships run before every study change)."""
+    joining = {
+        (c.organization_id if c.organization_id is not None else c.organization_key, c.link_id)
+        for c in plan.changes
+        if c.kind is ChangeKind.ADD_MEMBERSHIP
+    }
     problems = []
     for change in plan.changes:
-        if change.kind is not ChangeKind.ENROLL or change.organization_id is None:
+        if change.kind is not ChangeKind.ENROLL:
             continue
         study = by_key[change.key]
         positions = {ref.id: ref.position for ref in study.patients or ()}
+        organization = (
+            change.organization_id
+            if change.organization_id is not None
+            else change.organization_key
+        )
         for target in change.patients:
+            if (organization, target.id) in joining:
+                continue
             patient = live.patients.get(target.id)
-            if patient is None or change.organization_id in patient.organization_ids:
+            if change.organization_id is not None and (
+                patient is None or change.organization_id in patient.organization_ids
+            ):
                 continue
             position = positions.get(target.id)
-            problems.append(
-                Problem(
+            if change.organization_id is None:
+                message = (
+                    f"patient {target.label} (#{target.id}) is not a patient of the organization "
+                    f"the plan creates (organizations[{change.organization_key}]), and the "
+                    "server fails such an enrollment with a 500; list the patient in that "
+                    "organization's patients, and the plan adds them before enrolling them"
+                )
+            else:
+                message = (
                     f"patient {target.label} (#{target.id}) is not a member of organization "
                     f"{_org(live, change.organization_id)}, and the server fails such an "
                     "enrollment with a 500 (keeping the patients enrolled before it); add the "
-                    f"patient to organization {change.organization_id} first, or create the "
-                    "study in the patient's organization",
+                    f"patient to organization {change.organization_id} first (list them in its "
+                    "entry's patients), or create the study in the patient's organization"
+                )
+            problems.append(
+                Problem(
+                    message,
                     study.spec.locate("patients", position),
                     study_path(study.spec, "patients", position),
                 )

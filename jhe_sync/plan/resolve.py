@@ -16,8 +16,13 @@ from typing import NamedTuple, TypeVar
 from jhe_sync.errors import Problem, ResolveError, SourceLocation, Unresolved
 from jhe_sync.identity import Finders, Match, OrganizationFinder, StudyIndex, identify
 from jhe_sync.live import Live
+from jhe_sync.plan.resolve_organizations import (
+    ResolvedOrganization,
+    planned_organization,
+    resolve_organizations,
+)
 from jhe_sync.resources import CLIENTS, DATA_SOURCES, LINKS, PATIENTS, SCOPES, Link, LinkKind
-from jhe_sync.spec.models import Desired, OrganizationSettings, StudySpec
+from jhe_sync.spec.models import Desired, StudySpec
 
 T = TypeVar("T")
 
@@ -37,11 +42,14 @@ class ResolvedStudy:
     """A spec entry with every name replaced by an id, and the live study it matched."""
 
     spec: StudySpec
-    organization_id: int
+    organization_id: int | None
+    """The study's organization; None when the plan creates it (``organization_key``)."""
     match: Match
     refs: Mapping[LinkKind, tuple[Ref, ...]]
     """The resolved link lists the spec manages, by kind (a kind it does not manage is
     left out). Duplicates are dropped (first kept)."""
+    organization_key: str = ""
+    """The key of the organization entry that creates the study's organization."""
 
     @property
     def key(self) -> str:
@@ -84,6 +92,8 @@ class Resolved:
     organization_origins: dict[int, SourceLocation | None]
     """Where each ``organizations:`` entry is written, for problems about pruning."""
     spec_digest: str = ""
+    organizations: tuple[ResolvedOrganization, ...] = ()
+    """The ``organizations:`` entries, resolved."""
 
 
 def study_path(study: StudySpec, field: str, index: int | None = None) -> str:
@@ -98,34 +108,32 @@ def resolve(desired: Desired, live: Live) -> Resolved:
     finders = Finders(live)
     organizations = finders.organizations
 
-    listed: dict[int, OrganizationSettings] = {}
-    for position, settings in enumerate(desired.organizations):
-        try:
-            org_id = organizations.find(settings.organization)
-        except Unresolved as error:
-            path = f"organizations[{position}].organization"
-            problems.append(Problem(error.message, settings.origin, path))
-            continue
-        listed[org_id] = settings
-        if settings.prune and org_id not in live.read_organization_ids:
-            problems.append(_not_read(org_id, settings.origin, f"organizations[{position}]"))
+    entries = resolve_organizations(desired.organizations, live, finders, problems)
+    listed = {
+        entry.organization_id: entry for entry in entries if entry.organization_id is not None
+    }
+    for org_id, entry in listed.items():
+        if entry.spec.prune and org_id not in live.read_organization_ids:
+            problems.append(_not_read(org_id, entry.spec.origin, f"organizations[{entry.key}]"))
 
     lists = _LinkLists(live, finders)
     index = StudyIndex(live)
     studies = [
         study
         for spec in desired.studies
-        if (study := _resolve_study(spec, live, organizations, lists, index, problems))
+        if (study := _resolve_study(spec, live, organizations, entries, lists, index, problems))
     ]
     problems += _claimed_twice(studies) + _links_not_read(studies, live)
     if problems:
         raise ResolveError(problems)
+    study_orgs = {s.organization_id for s in studies if s.organization_id is not None}
     return Resolved(
         studies=tuple(studies),
-        managed_organization_ids=frozenset(listed.keys() | {s.organization_id for s in studies}),
-        pruned_organization_ids=frozenset(o for o, settings in listed.items() if settings.prune),
-        organization_origins={o: settings.origin for o, settings in listed.items()},
+        managed_organization_ids=frozenset(listed.keys() | study_orgs),
+        pruned_organization_ids=frozenset(o for o, entry in listed.items() if entry.spec.prune),
+        organization_origins={o: entry.spec.origin for o, entry in listed.items()},
         spec_digest=desired.digest,
+        organizations=tuple(entries),
     )
 
 
@@ -133,6 +141,7 @@ def _resolve_study(
     spec: StudySpec,
     live: Live,
     organizations: OrganizationFinder,
+    entries: list[ResolvedOrganization],
     lists: _LinkLists,
     index: StudyIndex,
     problems: list[Problem],
@@ -143,17 +152,23 @@ def _resolve_study(
     whatever they say, and what they name may be long gone.
     """
     organization_id: int | None = None
+    planned: ResolvedOrganization | None = None
     try:
         organization_id = organizations.find(spec.organization)
     except Unresolved as error:
-        location, path = spec.locate("organization"), study_path(spec, "organization")
-        problems.append(Problem(error.message, location, path))
+        planned = planned_organization(spec.organization, entries)
+        if planned is None:
+            location, path = spec.locate("organization"), study_path(spec, "organization")
+            problems.append(Problem(error.message, location, path))
     present = spec.state == "present"
     refs = {
         link.kind: found
         for link in LINKS
         if present and (found := lists.resolve(spec, link, problems)) is not None
     }
+    if planned is not None:
+        # In an organization this plan creates: no live study can be it yet.
+        return ResolvedStudy(spec, None, Match(None), refs, organization_key=planned.key)
     if organization_id is None:
         return None
     if organization_id not in live.read_organization_ids:

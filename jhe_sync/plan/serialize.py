@@ -145,9 +145,10 @@ def change_from_dict(data: Any, where: str) -> Change:
         raise PlanFileError(f"{where}: unknown change kind {kind_value!r}") from None
     impact: dict[str, Any] | None = _get(data, "impact", (dict, type(None)), where)
     cascade: dict[str, Any] | None = _get(data, "cascade", (dict, type(None)), where)
-    lockout = _get(data, "lockout", str, where)
-    if lockout not in _LOCKOUTS:
-        raise PlanFileError(f"{where}: unknown lockout {lockout!r}")
+    lockouts = _get(data, "lockouts", list, where)
+    unknown = [lockout for lockout in lockouts if lockout not in _LOCKOUTS]
+    if unknown:
+        raise PlanFileError(f"{where}: unknown lockout {unknown[0]!r}")
     change = Change(
         kind=kind,
         key=_get(data, "key", str, where),
@@ -181,7 +182,7 @@ def change_from_dict(data: Any, where: str) -> Change:
         ),
         cascade=None if cascade is None else _cascade(cascade, f"{where}.cascade"),
         protected=_get(data, "protected", bool, where),
-        lockout=lockout,
+        lockouts=tuple(lockouts),
     )
     if "call" in data and data["call"] != change.call().to_dict():
         raise PlanFileError(
@@ -191,7 +192,7 @@ def change_from_dict(data: Any, where: str) -> Change:
     return change
 
 
-_LOCKOUTS: tuple[Lockout, ...] = ("", "caller", "last_manager")
+_LOCKOUTS: tuple[Lockout, ...] = ("caller", "last_manager")
 
 
 def _patients(items: list[Any], where: str) -> tuple[PatientTarget, ...]:

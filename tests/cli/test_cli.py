@@ -151,7 +151,7 @@ def test_allow_destroy_with_a_key_the_spec_does_not_have_is_an_error(
         "nope",
     )
     assert run.code == 1
-    assert "names no study key" in run.err
+    assert "names no study or organization key" in run.err
 
 
 def test_a_saved_plan_applies_and_then_nothing_is_left(

@@ -59,8 +59,8 @@ def test_a_target_that_is_a_path_says_target_takes_a_key(
     run = jhe("plan", QUICKSTART, "--target", QUICKSTART, "--url", local)
 
     assert run.code == 1
-    assert "names no study key in the spec" in run.err
-    assert f"'{QUICKSTART}' is a path: --target takes a study key" in run.err
+    assert "names no study or organization key in the spec" in run.err
+    assert f"'{QUICKSTART}' is a path: --target takes a study or organization key" in run.err
 
 
 # -- refusals and allowances ----------------------------------------------------------------

@@ -217,9 +217,9 @@ def test_taking_access_away_is_refused_unless_allowed_for_the_organization(chang
     assert destroyed_objects(plan) == 1
 
 
-@pytest.mark.parametrize("lockout", ["caller", "last_manager"])
-def test_a_lockout_is_refused_whatever_the_flags(lockout):
-    change = role(ChangeKind.REMOVE_ROLE, "manager", None, lockout=lockout)
+@pytest.mark.parametrize("lockouts", [("caller",), ("last_manager",), ("caller", "last_manager")])
+def test_a_lockout_is_refused_whatever_the_flags(lockouts):
+    change = role(ChangeKind.REMOVE_ROLE, "manager", None, lockouts=lockouts)
     allow_all = SafetyPolicy(allow_destroy_all=True, ignore_threshold=True)
 
     (reason,) = said(Plan(changes=(change,)), allow_all)
@@ -245,7 +245,7 @@ def test_organization_changes_round_trip_through_the_json_form_and_fit_the_schem
     plan = Plan(
         changes=(
             CREATE,
-            role(ChangeKind.REMOVE_ROLE, "manager", None, lockout="caller"),
+            role(ChangeKind.REMOVE_ROLE, "manager", None, lockouts=("caller",)),
             org_change(ChangeKind.DELETE_ORGANIZATION, key="old-lab", cascade=cascade),
         )
     )

@@ -107,8 +107,8 @@ def test_enrolling_a_patient_of_another_organization_is_stopped_with_the_fix():
         "patient np_patient_nina@example.com (#40003) is not a member of organization "
         '"Planetary Research Institute/Saturn School of Data Science/Lifespan Lab" (20003), '
         "and the server fails such an enrollment with a 500 (keeping the patients enrolled "
-        "before it); add the patient to organization 20003 first, or create the study in the "
-        "patient's organization"
+        "before it); add the patient to organization 20003 first (list them in its entry's "
+        "patients), or create the study in the patient's organization"
     )
     assert problem.path == "studies[hypertension].patients[1]"
     assert str(problem.location) == "studies/hypertension.yaml:42:1"

@@ -87,7 +87,7 @@ def test_an_unknown_organization_path_lists_the_paths_of_organizations_of_that_n
 def test_an_unknown_prune_organization_is_located_at_its_entry():
     (problem,) = problems_of(spec(), organizations=[prune("Nowhere Lab")])
 
-    assert problem.path == "organizations[0].organization"
+    assert problem.path == "organizations[nowhere-lab].organization"
     assert str(problem.location) == "organizations.yaml:2:1"
 
 

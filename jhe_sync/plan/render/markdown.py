@@ -140,7 +140,7 @@ def _alike(changes: Sequence[Change]) -> list[list[Change]]:
     return [
         [changes[index] for index in indexes]
         for indexes, _ in grouped(
-            (index, (change.kind, describe(change), tuple(cascade_lines(change)), change.lockout))
+            (index, (change.kind, describe(change), tuple(cascade_lines(change)), change.lockouts))
             for index, change in enumerate(changes)
         )
     ]
@@ -161,7 +161,7 @@ def _destructive_item(changes: list[Change]) -> str:
     if first.cascade is not None:
         line += "".join(f" — {escape(text)}" for text in cascade_lines(first))
     protected = sum(change.protected for change in changes)
-    if first.lockout:
+    if first.lockouts:
         line += " — **refused whatever the flags**"
     elif protected:
         which = "" if protected == len(changes) else f" ({protected} of them)"

@@ -97,8 +97,11 @@ def group_title(key: str, first: Change, plan: Plan) -> str:
     if first.subject == "study":
         where = f"id {first.study_id}" if first.study_id is not None else "new"
         return f'study "{key}" ({where}, {plan.organization_reference(first)})'
-    where = f"id {first.organization_id}" if first.organization_id is not None else "new"
-    return f'organization "{key}" ({where})'
+    if first.organization_id is not None:
+        return f'organization "{key}" (id {first.organization_id})'
+    if first.parent_id is not None:
+        return f'organization "{key}" (new, under {plan.organization_label(first.parent_id)})'
+    return f'organization "{key}" (new, under new organization "{first.parent_key}")'
 
 
 def _change_lines(lines: _Lines, change: Change) -> None:

@@ -115,10 +115,10 @@ def _describe_organization(change: Change) -> str:
         ChangeKind.DELETE_ORGANIZATION: (
             f'delete organization "{change.name}" (id {change.organization_id})'
         ),
-        ChangeKind.GRANT_ROLE: f"grant {after} to {practitioner}",
+        ChangeKind.GRANT_ROLE: f"grant the {after} role to {practitioner}",
         ChangeKind.RAISE_ROLE: f"raise {practitioner} from {before} to {after}",
         ChangeKind.LOWER_ROLE: f"lower {practitioner} from {before} to {after}",
-        ChangeKind.REMOVE_ROLE: f"remove {practitioner} (role {before})",
+        ChangeKind.REMOVE_ROLE: f"remove the {before} role of {practitioner}",
         ChangeKind.ADD_MEMBERSHIP: f"add patient {patient}",
         ChangeKind.REMOVE_MEMBERSHIP: f"remove patient {patient}",
     }
@@ -152,8 +152,9 @@ def change_details(change: Change) -> list[tuple[Detail, str]]:
         details.append(("impact", f"impact: {impact_text(change.impact, change.kind)}"))
     if change.cascade is not None:
         details += [("impact", line) for line in cascade_lines(change)]
-    if change.lockout:
-        details.append(("protected", f"refused whatever the flags: {LOCKOUT_TEXT[change.lockout]}"))
+    if change.lockouts:
+        why = " and ".join(LOCKOUT_TEXT[lockout] for lockout in change.lockouts)
+        details.append(("protected", f"refused whatever the flags: {why}"))
     elif change.protected and change.destructive:
         details.append(("protected", "protected: apply refuses this change (protect: true)"))
     return details
