@@ -2,7 +2,9 @@
 
 A saved plan keeps, for each object it depends on, the record of what it read
 (``Plan.read``: a study's fields and the link sets it read, an organization's list of
-studies) and that record's digest (``Plan.fingerprints``). This module reads each
+studies, and for organization changes the parts of an organization they depend on:
+its fields, its children, its roles, its patient members; one read each) and that
+record's digest (``Plan.fingerprints``). This module reads each
 object again, exactly as far as its record goes (a link set the plan did not read is
 not read now, and a change to it does not make the plan stale), rebuilds the record
 and compares digests: the check is exact. For each object that changed, the error
@@ -17,12 +19,19 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
-from jhe_sync.apply.stale import explain_organization, explain_study
+from jhe_sync.apply.stale import explain_organization, explain_organization_part, explain_study
 from jhe_sync.errors import ForeignPlanError, StalePlanError
 from jhe_sync.exchange.client import Exchange
 from jhe_sync.exchange.concurrency import gather
-from jhe_sync.exchange.read import read_organization_studies, read_study_fields
-from jhe_sync.live import NO_CALLER, Live, StudyLinks, record_digest
+from jhe_sync.exchange.read import (
+    read_child_organizations,
+    read_organization,
+    read_organization_patients,
+    read_organization_roles,
+    read_organization_studies,
+    read_study_fields,
+)
+from jhe_sync.live import NO_CALLER, ORGANIZATION_PARTS, Live, StudyLinks, record_digest
 from jhe_sync.plan.plan import Plan
 from jhe_sync.resources import LINKS
 from jhe_sync.snapshot.links import read_link_sets
@@ -103,9 +112,33 @@ def _organization_now(exchange: Exchange, organization_id: int, then: Any) -> An
     )
 
 
+def _organization_part_now(family: str, exchange: Exchange, organization_id: int, then: Any) -> Any:
+    """One part of an organization (``Live.organization_part_record``), read again."""
+    if family == "organization-fields":
+        found = read_organization(exchange, organization_id)
+        live = Live(caller=NO_CALLER, organizations={found.id: found} if found else {})
+    elif family == "organization-children":
+        children = read_child_organizations(exchange, organization_id)
+        live = Live(caller=NO_CALLER, organizations=children)
+    elif family == "organization-roles":
+        roles = read_organization_roles(exchange, organization_id)
+        live = Live(caller=NO_CALLER, roles={organization_id: roles})
+    else:
+        members = frozenset(p.id for p in read_organization_patients(exchange, organization_id))
+        live = Live(caller=NO_CALLER, organization_patient_ids={organization_id: members})
+    return live.organization_part_record(family, organization_id)
+
+
 FAMILIES: dict[str, tuple[Reread, Explain]] = {
     "study": (_study_now, explain_study),
     "organization": (_organization_now, explain_organization),
+    **{
+        family: (
+            partial(_organization_part_now, family),
+            partial(explain_organization_part, family),
+        )
+        for family in ORGANIZATION_PARTS
+    },
 }
 """Each kind of fingerprinted object: how to read it again, how to say what changed."""
 
@@ -140,13 +173,15 @@ def _order(key: str) -> tuple[int, int]:
 
 def _names(keys: list[str]) -> str:
     studies = [key.partition(":")[2] for key in keys if key.startswith("study:")]
-    organizations = [key.partition(":")[2] for key in keys if key.startswith("organization:")]
+    organizations = sorted(
+        {key.partition(":")[2] for key in keys if key.startswith("organization")}, key=int
+    )
     parts = []
     if studies:
         parts.append(("study " if len(studies) == 1 else "studies ") + ", ".join(studies))
     if organizations:
         noun = "organization " if len(organizations) == 1 else "organizations "
         parts.append(noun + ", ".join(organizations))
-    others = [key for key in keys if not key.startswith(("study:", "organization:"))]
+    others = [key for key in keys if not key.startswith(("study:", "organization"))]
     parts += others
     return " and ".join(parts)

@@ -81,8 +81,11 @@ class ChangeResult:
 
     def __str__(self) -> str:
         change = self.change
-        study_id = self.study_id if self.study_id is not None else change.study_id
-        where = f'"{change.key}"' + (f" (id {study_id})" if study_id is not None else "")
+        if change.subject == "organization":
+            known = self.ids.get("organization_id", change.organization_id)
+        else:
+            known = self.study_id if self.study_id is not None else change.study_id
+        where = f'"{change.key}"' + (f" (id {known})" if known is not None else "")
         line = f"{self.outcome.value:<7} {where}: {brief(change)}"
         return f"{line}: {self.reason}" if self.reason else line
 

@@ -2,7 +2,8 @@
 error shows, from the record the plan kept (``Plan.read``) and the one read now.
 
 The records are small and flat (a study's five fields and four id sets; an
-organization's studies by id and name), so the comparison is written out here in the
+organization's studies by id and name; an organization's fields, children, roles and
+patient ids), so the comparison is written out here in the
 spec's words rather than left to a generic differ. Patients appear as ids, as in the
 records; a long text is cut, and a long list of ids is counted past the first few.
 """
@@ -74,6 +75,50 @@ def explain_organization(
     lines += [f"{where}: study {i} {_value(then[i])} is gone" for i in sorted(then.keys() - now)]
     lines += [
         f"{where}: study {i} renamed {_value(then[i])} -> {_value(now[i])}"
+        for i in sorted(then.keys() & now.keys())
+        if then[i] != now[i]
+    ]
+    return lines
+
+
+_PART_NOUNS = {
+    "organization-fields": "its name, type or parent",
+    "organization-children": "the organizations under it",
+    "organization-roles": "its practitioners' roles",
+    "organization-patients": "its patients",
+}
+
+
+def explain_organization_part(
+    family: str, organization_id: int, before: Any | None, after: Any
+) -> list[str]:
+    """What changed in one part of an organization (``Live.organization_part_record``):
+    the fields before and after, the children or users whose entry changed, the
+    patient ids that came or went."""
+    where = f"organization {organization_id}"
+    if before is None:
+        return [f"{where}: {_PART_NOUNS[family]} changed (this plan file holds no record)"]
+    if family == "organization-fields":
+        if after is None:
+            return [f"{where} was deleted"]
+        names = ("name", "type", "parent")
+        return [
+            f"{where}: {name} {_value(old)} -> {_value(new)}"
+            for name, old, new in zip(names, before, after, strict=True)
+            if old != new
+        ]
+    if family == "organization-patients":
+        added, removed = sorted(set(after) - set(before)), sorted(set(before) - set(after))
+        parts = [f"patients {_ids(added)} added"] if added else []
+        parts += [f"patients {_ids(removed)} removed"] if removed else []
+        return [f"{where}: {', '.join(parts)}"] if parts else []
+    then = {int(pair[0]): str(pair[1]) for pair in before or ()}
+    now = {int(pair[0]): str(pair[1]) for pair in after or ()}
+    what = "organization" if family == "organization-children" else "user"
+    lines = [f"{where}: {what} {i} ({now[i]}) appeared" for i in sorted(now.keys() - then)]
+    lines += [f"{where}: {what} {i} ({then[i]}) is gone" for i in sorted(then.keys() - now)]
+    lines += [
+        f"{where}: {what} {i} {then[i]} -> {now[i]}"
         for i in sorted(then.keys() & now.keys())
         if then[i] != now[i]
     ]
