@@ -7,7 +7,11 @@ it is managed, and an empty list means none), and every name is one the plan's
 resolver reads back as the same object (see ``references``). The files are validated
 with the spec loader before they are returned.
 
-What it reads is ``snapshot.read_estate`` (5 + 4N requests for N studies).
+What it reads is ``snapshot.read_estate`` (5 + 4N requests for N studies; with
+``--organization``, 1 more and 2 for each organization named). An organization named so
+gets an ``organizations:`` entry in its file with its practitioners' roles (exactly
+those its user list shows, and the caller's own) and, unless ``--no-patients``, its
+patient members, so that planning the export shows no change to them either.
 
 ``ExportResult.to_dict()`` is the json form of ``export --format json``: the files
 written and the studies in them (ids, keys, names, how many patients), versioned
@@ -29,10 +33,11 @@ from jhe_sync.exchange.client import Exchange
 from jhe_sync.files import open_private
 from jhe_sync.lifecycle.references import References
 from jhe_sync.lifecycle.spec_text import DEFAULT_SCHEMA_URL, spec_file_text
-from jhe_sync.live import Live, Patient, Study, StudyLinks
+from jhe_sync.live import Live, Patient, PractitionerRole, Study, StudyLinks
+from jhe_sync.resources import ROLES
 from jhe_sync.snapshot.estate import read_estate
 from jhe_sync.spec.loader import SpecSource, load_desired
-from jhe_sync.spec.models import URL_PATTERN, slug
+from jhe_sync.spec.models import EMAIL_PATTERN, URL_PATTERN, organization_key, slug
 
 EXPORT_FORMAT_VERSION = 1
 
@@ -133,6 +138,8 @@ def render_estate(
     references = References(live)
     keys = study_keys(live.studies.values())
     by_organization: dict[int, list[Study]] = defaultdict(list)
+    for organization_id in sorted(live.roles):  # the organizations --organization names
+        by_organization[organization_id] = []
     for study in live.studies.values():
         by_organization[study.organization_id].append(study)
     names = file_names(live, by_organization)
@@ -140,6 +147,12 @@ def render_estate(
     exported: dict[str, list[ExportedStudy]] = {}
     for organization_id, studies in by_organization.items():
         ordered = sorted(studies, key=lambda s: (s.name.casefold(), s.name, s.id))
+        entries_of_organization = []
+        if organization_id in live.roles:
+            taken = set(keys.values())
+            entries_of_organization.append(
+                organization_entry(live, references, organization_id, include_patients, taken)
+            )
         entries = [
             study_entry(live, references, study, keys[study.id], include_patients)
             for study in ordered
@@ -163,7 +176,11 @@ def render_estate(
             else f"organization {organization_id}"
         )
         files[names[organization_id]] = spec_file_text(
-            entries, organization=title, include_patients=include_patients, schema_url=schema_url
+            entries,
+            organization=title,
+            include_patients=include_patients,
+            schema_url=schema_url,
+            organizations=entries_of_organization,
         )
     order = sorted(files)
     return Export(
@@ -214,6 +231,48 @@ def study_entry(
     if include_patients:
         enrolled = [live.patients.get(i) or Patient(i, None) for i in links.patient_ids or ()]
         entry["patients"] = sorted((references.patient(p) for p in enrolled), key=_patient_order)
+    return entry, notes
+
+
+def organization_entry(
+    live: Live,
+    references: References,
+    organization_id: int,
+    include_patients: bool,
+    taken: set[str],
+) -> tuple[dict[str, Any], list[str]]:
+    """An organization as an ``organizations:`` entry (its practitioners, and its patients
+    unless left out), and the notes to write above it. ``taken`` are the study keys, which
+    the entry's key must not repeat (one namespace)."""
+    reference = references.organization(organization_id)
+    entry: dict[str, Any] = {}
+    default_key = organization_key(reference)
+    if default_key in taken:
+        entry["key"] = f"organization-{organization_id}"
+    entry["organization"] = reference
+    notes: list[str] = []
+    roles = list(live.roles.get(organization_id, ()))
+    caller, organization = live.caller, live.organizations.get(organization_id)
+    listed = {r.user_id for r in roles}
+    known_caller = bool(caller.email) and caller.id not in listed
+    if organization is not None and organization.role in ROLES and known_caller:
+        # The caller's role comes with the organization list, also when the user list
+        # cannot show the caller (an account the API created).
+        roles.append(PractitionerRole(caller.id, caller.email, organization.role or ""))
+    practitioners: dict[str, str] = {}
+    for role in sorted(roles, key=lambda r: (r.email.casefold(), r.user_id)):
+        if role.role in ROLES and _EMAIL.fullmatch(role.email.strip()):
+            practitioners[role.email.strip()] = role.role
+        else:
+            notes.append(
+                f"practitioner user {role.user_id} has the role {role.role!r}, which the spec "
+                "format cannot hold (manager, member or viewer): it is left out, so plan will "
+                "propose removing it"
+            )
+    entry["practitioners"] = practitioners
+    if include_patients:
+        members = [live.patients.get(i) or Patient(i, None) for i in live.members(organization_id)]
+        entry["patients"] = sorted((references.patient(p) for p in members), key=_patient_order)
     return entry, notes
 
 
@@ -286,6 +345,7 @@ def write_export(
 # -- output ---------------------------------------------------------------------------
 
 _URL = re.compile(URL_PATTERN)
+_EMAIL = re.compile(EMAIL_PATTERN)
 
 
 def _text_order(ref: int | str) -> tuple[int, str]:

@@ -35,25 +35,36 @@ def spec_file_text(
     organization: str,
     include_patients: bool,
     schema_url: str = DEFAULT_SCHEMA_URL,
+    organizations: Sequence[tuple[Mapping[str, Any], Sequence[str]]] = (),
 ) -> str:
-    """One spec file: the schema line, the personal-data note, ``version: 1`` and the
-    studies, each a mapping in the order to write its keys, with comment lines above it."""
+    """One spec file: the schema line, the personal-data note, ``version: 1``, the
+    organization entries and the studies, each a mapping in the order to write its keys,
+    with comment lines above it."""
     header = [
         f"# yaml-language-server: $schema={schema_url}",
         *(
             f"# {line}"
             for line in (WITH_PATIENTS_NOTE if include_patients else WITHOUT_PATIENTS_NOTE)
         ),
-        f"# Exported by `jhe-sync export`: the studies of {_one_line(organization)}.",
+        f"# Exported by `jhe-sync export`: {'the organization and ' if organizations else ''}"
+        f"the studies of {_one_line(organization)}.",
         "version: 1",
     ]
+    lines = list(header)
+    if organizations:
+        lines += ["organizations:", *_entries(organizations)]
     if not studies:
-        return "\n".join([*header, "studies: []", ""])
-    lines = [*header, "studies:"]
-    for study, notes in studies:
+        return "\n".join([*lines, "studies: []", ""])
+    lines += ["studies:", *_entries(studies)]
+    return "\n".join(lines) + "\n"
+
+
+def _entries(entries: Sequence[tuple[Mapping[str, Any], Sequence[str]]]) -> list[str]:
+    lines = []
+    for entry, notes in entries:
         lines += [f"  # {_one_line(note)}" for note in notes]
         block = yaml.dump(
-            [_escaped(dict(study))],
+            [_escaped(dict(entry))],
             Dumper=_Dumper,
             sort_keys=False,
             default_flow_style=False,
@@ -62,7 +73,7 @@ def spec_file_text(
             indent=2,
         )
         lines += [f"  {line}" if line else line for line in block.rstrip("\n").split("\n")]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _escaped(value: Any) -> Any:
