@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from jhe_sync.emulator import SEED_PASSWORD, create_app, serve
+from jhe_sync.emulator import SEED_PASSWORD, create_app
 from jhe_sync.emulator.seed import USERS
 from jhe_sync.exchange.responses import one_line_reason
 from reliability.conftest import Run
@@ -29,8 +28,10 @@ from reliability.helpers import (
     MARYS_APPLICATION,
     PERSONAL_DATA,
     Answer,
+    Served,
     Spoiling,
     link_marys_client,
+    token_for,
 )
 
 SPEC = """\
@@ -145,13 +146,6 @@ PLAN_KEY = "plan-key-9f2c41d0b7e84a6c93d5e1f0a2b4c6d8"
 """A JHE_PLAN_KEY: it signs saved plans and must never be shown or saved itself."""
 
 
-def token_for(client: httpx.Client, client_id: str = "manager_mary") -> str:
-    answer = client.post(
-        "/o/token/", data={"grant_type": "client_credentials"}, auth=(client_id, SEED_PASSWORD)
-    )
-    return str(answer.json()["access_token"])
-
-
 # -- with a client id and secret, in process ---------------------------------------------
 
 
@@ -189,32 +183,6 @@ def test_no_client_secret_token_or_leaked_secret_is_ever_shown_or_saved(
 
 
 # -- with a bearer token, over real HTTP ------------------------------------------------
-
-
-class Served:
-    """``serve()`` on a free loopback port in a thread; stopped and joined on close."""
-
-    def __init__(self, db: Path) -> None:
-        self.stop = threading.Event()
-        bound = threading.Event()
-        self.url = ""
-
-        def ready(host: str, port: int) -> None:
-            self.url = f"http://{host}:{port}"
-            bound.set()
-
-        self._thread = threading.Thread(
-            target=serve,
-            kwargs={"port": 0, "db": str(db), "ready": ready, "stop": self.stop},
-            daemon=True,
-        )
-        self._thread.start()
-        assert bound.wait(10), "the emulator did not start"
-
-    def close(self) -> None:
-        self.stop.set()
-        self._thread.join(10)
-        assert not self._thread.is_alive(), "the emulator did not stop"
 
 
 @pytest.fixture
