@@ -207,6 +207,40 @@ def test_the_organizations_example_applies_in_seven_writes_and_then_plans_no_cha
     assert plan_is_empty(jhe, example)
 
 
+def test_export_of_an_organization_writes_its_roles_and_patients_and_plans_no_changes(
+    jhe: Jhe, mary: Served, spec: Spec, tmp_path: Path
+) -> None:
+    assert jhe("apply", spec(sleep_lab_with_peter()), "--auto-approve").code == EXIT_OK
+    out = tmp_path / "exported"
+
+    run = jhe(
+        "export", "--organization", "Lifespan Lab", "--organization", "Sleep Lab", "--out", out
+    )
+
+    assert run.code == EXIT_OK, run.output
+    lifespan = (out / "lifespan-lab.yaml").read_text(encoding="utf-8")
+    assert "  - organization: Lifespan Lab\n    practitioners:\n" in lifespan
+    assert "      viewer_victor@example.com: viewer\n" in lifespan
+    assert "      - ll_patient_pamela@example.com\n" in lifespan
+    assert "organization: Sleep Lab" in (out / "sleep-lab.yaml").read_text(encoding="utf-8")
+    assert plan_is_empty(jhe, out)
+
+
+def test_export_of_an_organization_without_patients_leaves_its_members_unmanaged(
+    jhe: Jhe, mary: Served, tmp_path: Path
+) -> None:
+    out = tmp_path / "exported"
+
+    run = jhe("export", "--organization", "Lifespan Lab", "--no-patients", "--out", out)
+
+    assert run.code == EXIT_OK, run.output
+    text = (out / "lifespan-lab.yaml").read_text(encoding="utf-8")
+    assert "\n    practitioners:\n" in text
+    assert "\n    patients:" not in text  # neither the organization's nor its studies'
+    assert "ll_patient" not in text
+    assert plan_is_empty(jhe, out)
+
+
 # -- helpers -------------------------------------------------------------------------------
 
 

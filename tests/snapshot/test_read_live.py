@@ -356,3 +356,90 @@ def test_a_superuser_sees_the_studies_of_the_organizations_the_spec_touches(
         connect(emulator, client_id="admin"), desired(study("bp", "Lifespan Study on BP"))
     )
     assert {s.id for s in live.studies.values() if s.organization_id == 20003} == {30001, 30002}
+
+
+# -- organization entries ----------------------------------------------------------------
+
+
+def org_entry(organization: int | str = "Lifespan Lab", **fields: Any) -> OrganizationSettings:
+    return OrganizationSettings(organization=organization, **fields)
+
+
+def test_an_organization_listing_practitioners_and_patients_costs_one_read_for_each(
+    emulator: Any, scripted: Any, connect: Connect
+) -> None:
+    app = scripted(emulator)
+    entry = org_entry(
+        practitioners={"manager_mary@example.com": "manager", "manager_mark@example.com": "member"},
+        patients=[PETER],
+    )
+    live = read_live(connect(app), desired(organizations=(entry,)))
+    # mark is in no list read: one lookup by e-mail; mary is the caller, known already
+    assert reads(app) == Counter(
+        {
+            "POST /o/token/": 1,
+            "GET /api/v1/users/profile": 1,
+            "GET /api/v1/organizations": 1,
+            "GET /api/v1/organizations/20003/studies": 1,
+            "GET /api/v1/organizations/20003/users": 1,
+            "GET /api/v1/patients": 1,
+            "GET /api/v1/users": 1,
+        }
+    )
+    assert live.organization_patient_ids[20003] == {40001, 40002}
+    assert {u.email for u in live.users.values() if u} >= {"manager_mark@example.com"}
+
+
+def test_a_study_and_its_organization_listing_patients_share_one_patient_list_read(
+    emulator: Any, scripted: Any, connect: Connect
+) -> None:
+    app = scripted(emulator)
+    spec = desired(
+        study("bp-hr", "Lifespan Study on BP & HR", patients=[PatientRef(email=PETER)]),
+        organizations=(org_entry(patients=[PETER]),),
+    )
+    read_live(connect(app), spec)
+    assert len(app.requests("GET", "/api/v1/patients")) == 1
+
+
+def test_a_new_organization_reads_the_types_and_its_practitioners_accounts_only(
+    emulator: Any, scripted: Any, connect: Connect
+) -> None:
+    app = scripted(emulator)
+    entry = org_entry(
+        "Sleep Lab",
+        part_of="Lifespan Lab",
+        type="laboratory",
+        practitioners={"manager_mary@example.com": "manager", "member_megan@example.com": "member"},
+    )
+    read_live(connect(app), desired(organizations=(entry,)))
+    assert reads(app) == Counter(
+        {
+            "POST /o/token/": 1,
+            "GET /api/v1/users/profile": 1,
+            "GET /api/v1/organizations": 1,
+            "GET /api/v1/organizations/types": 1,
+            "GET /api/v1/users": 1,
+        }
+    )
+
+
+def test_deleting_an_organization_reads_what_goes_with_it(
+    emulator: Any, scripted: Any, connect: Connect
+) -> None:
+    app = scripted(emulator)
+    live = read_live(connect(app), desired(organizations=(org_entry(state="absent"),)))
+    # Lifespan Lab has no organization under it: its studies (each with its enrollments),
+    # its patients and its practitioners
+    assert reads(app) - Counter({"POST /o/token/": 1}) == Counter(
+        {
+            "GET /api/v1/users/profile": 1,
+            "GET /api/v1/organizations": 1,
+            "GET /api/v1/organizations/20003/studies": 1,
+            "GET /api/v1/patients": 1,
+            "GET /api/v1/organizations/20003/users": 1,
+            "GET /api/v1/studies/30001/patients": 1,
+            "GET /api/v1/studies/30002/patients": 1,
+        }
+    )
+    assert {r.email for r in live.roles[20003]} >= {"member_megan@example.com"}
