@@ -29,6 +29,10 @@ from jhe_sync.commands import (
     RESULT_FORMATS,
     VALIDATE_FORMATS,
     ApplyRequest,
+    CiApplyRequest,
+    CiCommentRequest,
+    CiPlanRequest,
+    CiReviewRequest,
     Connection,
     DriftRequest,
     ExportRequest,
@@ -771,6 +775,178 @@ def emulator(
 
     _log_emulator_requests_to_stderr()
     serve_emulator(host=host, port=port, db=db, faults=faults, ready=banner)
+
+
+# -- jhe-sync ci: the steps of the GitHub Action ------------------------------------------
+
+
+@cli.group()
+def ci() -> None:
+    """The steps of the jhe-sync GitHub Action (action.yml): one command per step, each
+    needing one secret. Steps hand files to each other in --out-dir."""
+
+
+def _lines(text: str | None) -> tuple[str, ...]:
+    """A multi-line action input (one item a line, blank lines ignored)."""
+    return tuple(line.strip() for line in (text or "").splitlines() if line.strip())
+
+
+def _ci_spec(specs: str | None, var_files: str | None, variables: str | None) -> SpecFiles:
+    paths = _lines(specs)
+    if not paths:
+        raise click.UsageError("give the spec paths with --specs (one a line) or JHE_SYNC_SPECS")
+    for path in (*paths, *_lines(var_files)):
+        if not os.path.exists(path):
+            raise click.UsageError(f"{path}: no such file or folder")
+    return SpecFiles(paths, _lines(variables), _lines(var_files))
+
+
+def ci_spec_options(func: F) -> F:
+    options = [
+        click.option(
+            "--specs",
+            envvar="JHE_SYNC_SPECS",
+            metavar="LINES",
+            help="Spec files or folders, one a line. [env: JHE_SYNC_SPECS]",
+        ),
+        click.option(
+            "--var-files",
+            envvar="JHE_SYNC_VAR_FILES",
+            metavar="LINES",
+            help="Variable files, one a line. [env: JHE_SYNC_VAR_FILES]",
+        ),
+        click.option(
+            "--vars",
+            envvar="JHE_SYNC_VARS",
+            metavar="LINES",
+            help="NAME=VALUE spec variables, one a line. [env: JHE_SYNC_VARS]",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def ci_common_options(func: F) -> F:
+    options = [
+        click.option(
+            "--out-dir",
+            envvar="JHE_SYNC_OUT_DIR",
+            default="jhe-sync-ci",
+            show_default=True,
+            help="Where the steps leave files for each other. [env: JHE_SYNC_OUT_DIR]",
+        ),
+        click.option(
+            "--name",
+            envvar="JHE_SYNC_NAME",
+            default="default",
+            show_default=True,
+            help="Which exchange (for several per repository): names the comment and the "
+            "artifact. [env: JHE_SYNC_NAME]",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _label_option(func: F) -> F:
+    return click.option(
+        "--label",
+        envvar="JHE_SYNC_ALLOW_DESTROY_LABEL",
+        default="jhe-sync:allow-destroy",
+        show_default=True,
+        help="The pull-request label that allows its reviewed destructive changes.",
+    )(func)
+
+
+@ci.command("plan")
+@ci_spec_options
+@connection_options
+@ci_common_options
+@_label_option
+def ci_plan(
+    specs: str | None,
+    var_files: str | None,
+    vars: str | None,
+    connection: Connection,
+    out_dir: str,
+    name: str,
+    label: str,
+) -> None:
+    """Plan mode, with the exchange's credentials: plan, save the plan, write the comment."""
+    request = CiPlanRequest(
+        spec=_ci_spec(specs, var_files, vars),
+        connection=connection,
+        out_dir=out_dir,
+        name=name,
+        label=label,
+        event=os.environ.get("GITHUB_EVENT_PATH"),
+    )
+    from jhe_sync.ci import steps
+
+    sys.exit(steps.ci_plan_command(_terminal(), request))
+
+
+@ci.command("comment")
+@ci_common_options
+def ci_comment(out_dir: str, name: str) -> None:
+    """Plan mode, with GITHUB_TOKEN: keep the one plan comment of the pull request."""
+    request = CiCommentRequest(
+        out_dir=out_dir, name=name, event=os.environ.get("GITHUB_EVENT_PATH")
+    )
+    from jhe_sync.ci import steps
+
+    sys.exit(steps.ci_comment_command(_terminal(), request))
+
+
+@ci.command("review")
+@ci_common_options
+@_label_option
+@click.option(
+    "--sha", envvar="GITHUB_SHA", required=True, help="The pushed commit. [env: GITHUB_SHA]"
+)
+def ci_review(out_dir: str, name: str, label: str, sha: str) -> None:
+    """Apply mode, with GITHUB_TOKEN: the pull request the commit merged, its labels when
+    merged, and its saved plan."""
+    request = CiReviewRequest(sha=sha, out_dir=out_dir, name=name, label=label)
+    from jhe_sync.ci import steps
+
+    sys.exit(steps.ci_review_command(_terminal(), request))
+
+
+@ci.command("apply")
+@ci_spec_options
+@connection_options
+@ci_common_options
+@click.option(
+    "--source",
+    envvar="JHE_SYNC_PLAN_SOURCE",
+    type=click.Choice(["fresh", "saved"]),
+    default="fresh",
+    show_default=True,
+    help="fresh: plan the merged spec, destructive changes held to the reviewed plan; "
+    "saved: apply the reviewed plan itself (refused once stale).",
+)
+@click.option("--journal", type=click.Path(dir_okay=False), help="Append one JSON line per write.")
+def ci_apply(
+    specs: str | None,
+    var_files: str | None,
+    vars: str | None,
+    connection: Connection,
+    out_dir: str,
+    name: str,
+    source: str,
+    journal: str | None,
+) -> None:
+    """Apply mode, with the exchange's credentials: apply what the pull request reviewed."""
+    spec = _ci_spec(specs, var_files, vars) if source == "fresh" else SpecFiles(())
+    request = CiApplyRequest(
+        spec=spec, connection=connection, out_dir=out_dir, source=source, journal=journal
+    )
+    from jhe_sync.ci import steps
+
+    sys.exit(steps.ci_apply_command(_terminal(to_stderr=True), request))
 
 
 # -- the terminal -----------------------------------------------------------------------

@@ -211,3 +211,49 @@ class InviteRequest:
     output_format: ResultFormat = "text"
     yes: bool = False
     """Issue the links without asking (required without a terminal)."""
+
+
+@dataclass(frozen=True)
+class CiPlanRequest:
+    """``jhe-sync ci plan``: the pull request's plan, saved and written up in ``out_dir``."""
+
+    spec: SpecFiles
+    connection: Connection
+    out_dir: str
+    name: str = "default"
+    """Which exchange: names the comment's marker and the artifact."""
+    label: str = "jhe-sync:allow-destroy"
+    event: str | None = None
+    """``GITHUB_EVENT_PATH``: the pull request, its head and labels."""
+
+
+@dataclass(frozen=True)
+class CiCommentRequest:
+    """``jhe-sync ci comment``: keep the one plan comment of the pull request."""
+
+    out_dir: str
+    name: str = "default"
+    event: str | None = None
+
+
+@dataclass(frozen=True)
+class CiReviewRequest:
+    """``jhe-sync ci review``: what the pull request merged by ``sha`` reviewed."""
+
+    sha: str
+    out_dir: str
+    name: str = "default"
+    label: str = "jhe-sync:allow-destroy"
+
+
+@dataclass(frozen=True)
+class CiApplyRequest:
+    """``jhe-sync ci apply``: apply what was reviewed (``ci review`` wrote it in ``out_dir``):
+    a fresh plan held to the reviewed one (``fresh``), or the reviewed plan itself
+    (``saved``)."""
+
+    spec: SpecFiles
+    connection: Connection
+    out_dir: str
+    source: str = "fresh"
+    journal: str | None = None

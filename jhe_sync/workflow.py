@@ -167,7 +167,7 @@ def make_plan(exchange: Exchange, desired: Desired, parallelism: int) -> tuple[P
     return plan, live
 
 
-def _rendered(
+def rendered(
     plan: Plan,
     output_format: Format,
     color: bool,
@@ -212,7 +212,7 @@ def plan_command(terminal: Terminal, request: PlanRequest) -> int:
     desired = load(request.spec)
     policy = policy_from(request.safeguards, desired)
     _check_writable(request.out, "--out")
-    key = _plan_key() if request.out else None
+    key = plan_signing_key() if request.out else None
     with exchange_from(request.connection) as exchange, _reading(terminal, exchange):
         plan, live = make_plan(exchange, desired, request.connection.parallelism)
     if request.targets:
@@ -223,7 +223,7 @@ def plan_command(terminal: Terminal, request: PlanRequest) -> int:
         with _open_output(request.out, "--out", "w") as stream:
             save_plan(plan, stream, key)
     terminal.echo(
-        _rendered(plan, request.output_format, terminal.color, refusals, request.out), nl=False
+        rendered(plan, request.output_format, terminal.color, refusals, request.out), nl=False
     )
     if request.detailed_exitcode:
         if refusals:
@@ -303,14 +303,14 @@ def _entry_keys(desired: Desired) -> set[str]:
 def show_command(terminal: Terminal, request: ShowRequest) -> int:
     """Render a saved plan; in text, first where and as whom it was made, and its seal."""
     with open(request.plan_file, encoding="utf-8") as stream:
-        saved = load_saved(stream, _plan_key())
+        saved = load_saved(stream, plan_signing_key())
     if request.output_format == "text":
         terminal.echo(_provenance(saved))
-    terminal.echo(_rendered(saved.plan, request.output_format, terminal.color), nl=False)
+    terminal.echo(rendered(saved.plan, request.output_format, terminal.color), nl=False)
     return EXIT_OK
 
 
-def _plan_key() -> bytes | None:
+def plan_signing_key() -> bytes | None:
     """The plan signing key, from ``JHE_PLAN_KEY`` only (like the client secret)."""
     return plan_key(os.environ.get("JHE_PLAN_KEY"))
 
@@ -336,7 +336,7 @@ def apply_command(terminal: Terminal, request: ApplyRequest) -> int:
     saved: SavedPlan | None = None
     if request.plan_file is not None:
         with open(request.plan_file, encoding="utf-8") as stream:
-            saved = load_saved(stream, _plan_key())
+            saved = load_saved(stream, plan_signing_key())
     elif request.spec is not None:
         desired = load(request.spec)
     else:
@@ -380,7 +380,7 @@ def apply_command(terminal: Terminal, request: ApplyRequest) -> int:
                 caller = read_access(exchange) if not plan.empty else None
         refusals = plan.refusals(policy, caller)
         # The reasons of a refusal are the error's, said once (not also under the plan).
-        say(_rendered(plan, "text", terminal.color), nl=False)
+        say(rendered(plan, "text", terminal.color), nl=False)
         _say_unused_allowances(terminal, plan, policy)
         if refusals:
             report(ApplyResult.not_attempted(plan, refusals=tuple(refusals)))
@@ -432,7 +432,7 @@ def _reviewed(exchange: Exchange, path: str) -> frozenset[Destroyed]:
     be stale, since only the identity of what it destroys is compared."""
     try:
         with open(path, encoding="utf-8") as stream:
-            reviewed = load_plan(stream, _plan_key())
+            reviewed = load_plan(stream, plan_signing_key())
     except OSError as error:
         raise ConfigError(f"--reviewed {path}: {error.strerror or error}") from None
     check_exchange(exchange, reviewed)

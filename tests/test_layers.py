@@ -244,6 +244,28 @@ def test_the_github_client_imports_nothing_but_the_errors() -> None:
     assert import_graph()["jhe_sync.ci.github"] <= {"jhe_sync.errors"}
 
 
+@pytest.mark.parametrize("transitive", [False, True], ids=["directly", "indirectly"])
+def test_the_pull_request_hand_off_talks_to_github_only(transitive: bool) -> None:
+    exchange_side = (
+        "jhe_sync.exchange",
+        "jhe_sync.snapshot",
+        "jhe_sync.apply",
+        "jhe_sync.local",
+        "jhe_sync.emulator",
+        "jhe_sync.workflow",
+        "jhe_sync.cli",
+    )
+    modules = ["jhe_sync.ci.review", "jhe_sync.ci.actions", "jhe_sync.ci.report"]
+    assert offending(modules, exchange_side, transitive=transitive) == []
+
+
+def test_only_the_command_line_runs_the_actions_steps() -> None:
+    graph = import_graph()
+    assert sorted(m for m, targets in graph.items() if "jhe_sync.ci.steps" in targets) == [
+        "jhe_sync.cli"
+    ]
+
+
 def test_only_the_local_wiring_imports_both_the_client_and_the_emulator() -> None:
     graph = import_graph()
     both = [

@@ -1,4 +1,6 @@
-"""``GitHub``: the one request path to GitHub's REST API, for what jhe-sync does in CI.
+"""``GitHub``: the one request path to GitHub's REST API, for what jhe-sync does in CI:
+the drift issue, the plan comment of a pull request, the pull request a pushed commit
+merged (with its label events) and the saved plan its job uploaded (an artifact).
 
 Like ``exchange.Exchange`` for the exchange, and for the same reasons: every call has a
 timeout; reads are retried with backoff on a dropped connection, a 5xx or a 429 (never
@@ -33,6 +35,8 @@ PER_PAGE = 100
 MAX_PAGES = 100
 """Open issues read at most (x ``PER_PAGE``): more is not a repository of specs."""
 ATTEMPTS = 4
+MAX_ARTIFACT_BYTES = 20_000_000
+"""The most an artifact archive may weigh: a saved plan of 300 studies is well under 1 MB."""
 
 
 class GitHubError(JheSyncError):
@@ -98,6 +102,53 @@ _ACTIONS_HINT = (
     "; the workflow's token needs `permissions: actions: read`, and the workflow file must "
     "exist on the default branch"
 )
+_COMMENT_HINT = "; the workflow's token needs `permissions: pull-requests: write`"
+_READ_PULLS_HINT = "; the workflow's token needs `permissions: pull-requests: read`"
+_ARTIFACT_HINT = "; the workflow's token needs `permissions: actions: read`"
+
+
+@dataclass(frozen=True)
+class CommentRef:
+    """A comment on an issue or pull request: its id, text, and whether a bot wrote it."""
+
+    id: int
+    body: str
+    by_bot: bool
+
+
+@dataclass(frozen=True)
+class PullRef:
+    """A pull request as GitHub lists it for a commit."""
+
+    number: int
+    head_sha: str
+    merge_commit_sha: str
+    merged_at: str
+    """ISO 8601, empty when it is not merged."""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class LabelEvent:
+    """A label added (``labeled``) to or removed (``unlabeled``) from an issue, and when."""
+
+    event: str
+    label: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class ArtifactRef:
+    """A workflow run's artifact: its id and name, the commit its run was for, whether it
+    expired, and when it was made."""
+
+    id: int
+    name: str
+    head_sha: str
+    run_id: int
+    expired: bool
+    created_at: str
+    size: int
 
 
 class GitHub:
@@ -115,6 +166,7 @@ class GitHub:
     ) -> None:
         self.settings = settings
         self.sleep = sleep
+        self._transport = transport
         self._http = httpx.Client(
             base_url=settings.api_url,
             transport=transport,
@@ -177,8 +229,96 @@ class GitHub:
         payload = {key: value for key, value in fields.items() if value is not None}
         return _issue(self._write("PATCH", f"{self._repo}/issues/{number}", payload))
 
-    def comment(self, number: int, body: str) -> None:
-        self._write("POST", f"{self._repo}/issues/{number}/comments", {"body": body})
+    def comment(self, number: int, body: str, hint: str = _PERMISSION_HINT) -> None:
+        self._write("POST", f"{self._repo}/issues/{number}/comments", {"body": body}, hint)
+
+    # -- pull requests --------------------------------------------------------------------
+
+    def comments(self, number: int) -> list[CommentRef]:
+        """The comments of an issue or pull request, oldest first."""
+        return [
+            _comment(item)
+            for item in self._pages(f"{self._repo}/issues/{number}/comments", {}, _COMMENT_HINT)
+        ]
+
+    def edit_comment(self, comment_id: int, body: str) -> None:
+        path = f"{self._repo}/issues/comments/{comment_id}"
+        self._write("PATCH", path, {"body": body}, _COMMENT_HINT)
+
+    def pulls_of_commit(self, sha: str) -> list[PullRef]:
+        """The pull requests GitHub associates with a commit (the one it merged among them)."""
+        items = self._read("GET", f"{self._repo}/commits/{sha}/pulls", {}, _READ_PULLS_HINT)
+        if not isinstance(items, list):
+            raise GitHubError(f"GET commits/{sha}/pulls: expected a list from GitHub")
+        return [_pull(item) for item in items]
+
+    def label_events(self, number: int) -> list[LabelEvent]:
+        """The labels added to and removed from an issue or pull request, in order."""
+        path = f"{self._repo}/issues/{number}/events"
+        return [
+            LabelEvent(str(item["event"]), str(item["label"]["name"]), str(item["created_at"]))
+            for item in self._pages(path, {}, _READ_PULLS_HINT)
+            if item.get("event") in ("labeled", "unlabeled") and isinstance(item.get("label"), dict)
+        ]
+
+    # -- artifacts --------------------------------------------------------------------------
+
+    def artifacts(self, name: str) -> list[ArtifactRef]:
+        """The repository's artifacts called ``name``, newest first."""
+        found: list[ArtifactRef] = []
+        for page in range(1, MAX_PAGES + 1):
+            params: dict[str, str | int] = {"name": name, "per_page": PER_PAGE, "page": page}
+            data = self._read("GET", f"{self._repo}/actions/artifacts", params, _ARTIFACT_HINT)
+            items = data.get("artifacts") if isinstance(data, dict) else None
+            if not isinstance(items, list):
+                raise GitHubError("GET actions/artifacts: expected a list of artifacts from GitHub")
+            found += [_artifact(item) for item in items]
+            if len(items) < PER_PAGE:
+                break
+        return sorted(found, key=lambda a: (a.created_at, a.id), reverse=True)
+
+    def download_artifact(self, artifact_id: int) -> bytes:
+        """An artifact's zip archive. GitHub answers with a redirect to a short-lived
+        address on another host, which is fetched without the token (it must be https and
+        the archive at most ``MAX_ARTIFACT_BYTES``)."""
+        path = f"{self._repo}/actions/artifacts/{artifact_id}/zip"
+        try:
+            response = self._http.request("GET", path)
+        except httpx.RequestError as error:
+            raise GitHubError(
+                f"GET {path}: no answer from GitHub ({type(error).__name__})"
+            ) from None
+        if response.status_code not in (301, 302, 303, 307, 308):
+            self._answer("GET", path, response, _ARTIFACT_HINT)
+            raise GitHubError(f"GET {path}: GitHub answered {response.status_code}, not a redirect")
+        location = response.headers.get("location", "")
+        if urlsplit(location).scheme != "https":
+            raise GitHubError(f"GET {path}: GitHub redirected to a non-https address")
+        try:
+            with (
+                httpx.Client(
+                    transport=self._transport, timeout=TIMEOUT, follow_redirects=False
+                ) as blob,
+                blob.stream("GET", location) as download,
+            ):
+                if download.status_code != 200:
+                    raise GitHubError(
+                        f"downloading artifact {artifact_id}: answered {download.status_code}"
+                    )
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in download.iter_bytes():
+                    size += len(chunk)
+                    if size > MAX_ARTIFACT_BYTES:
+                        raise GitHubError(
+                            f"artifact {artifact_id} is larger than {MAX_ARTIFACT_BYTES} bytes"
+                        )
+                    chunks.append(chunk)
+        except httpx.RequestError as error:
+            raise GitHubError(
+                f"downloading artifact {artifact_id}: no answer ({type(error).__name__})"
+            ) from None
+        return b"".join(chunks)
 
     # -- workflow runs ------------------------------------------------------------------
 
@@ -206,6 +346,18 @@ class GitHub:
     def _repo(self) -> str:
         return f"/repos/{self.settings.repository}"
 
+    def _pages(self, path: str, params: Mapping[str, str | int], hint: str) -> list[dict[str, Any]]:
+        """Every item of a list GitHub pages, asked for page by page by number."""
+        found: list[dict[str, Any]] = []
+        for page in range(1, MAX_PAGES + 1):
+            items = self._read("GET", path, {**params, "per_page": PER_PAGE, "page": page}, hint)
+            if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+                raise GitHubError(f"GET {path}: expected a list from GitHub")
+            found += items
+            if len(items) < PER_PAGE:
+                break
+        return found
+
     def _read(
         self,
         method: str,
@@ -230,14 +382,16 @@ class GitHub:
             return self._answer(method, path, response, hint)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _write(self, method: str, path: str, body: Mapping[str, Any]) -> Any:
+    def _write(
+        self, method: str, path: str, body: Mapping[str, Any], hint: str = _PERMISSION_HINT
+    ) -> Any:
         try:
             response = self._http.request(method, path, json=dict(body))
         except httpx.RequestError as error:
             raise GitHubError(
                 f"{method} {path}: no answer from GitHub ({type(error).__name__}); not resent"
             ) from None
-        return self._answer(method, path, response)
+        return self._answer(method, path, response, hint)
 
     def _answer(
         self, method: str, path: str, response: httpx.Response, hint: str = _PERMISSION_HINT
@@ -284,4 +438,41 @@ def _issue(data: Any) -> IssueRef:
         title=str(data.get("title") or ""),
         body=str(data.get("body") or ""),
         url=str(data.get("html_url") or ""),
+    )
+
+
+def _comment(data: dict[str, Any]) -> CommentRef:
+    user = data.get("user") if isinstance(data.get("user"), dict) else {}
+    if not isinstance(data.get("id"), int):
+        raise GitHubError("GitHub answered a comment without an id")
+    return CommentRef(
+        id=data["id"], body=str(data.get("body") or ""), by_bot=(user or {}).get("type") == "Bot"
+    )
+
+
+def _pull(data: Any) -> PullRef:
+    if not isinstance(data, dict) or not isinstance(data.get("number"), int):
+        raise GitHubError("GitHub answered a pull request without a number")
+    head = data.get("head") if isinstance(data.get("head"), dict) else {}
+    return PullRef(
+        number=data["number"],
+        head_sha=str((head or {}).get("sha") or ""),
+        merge_commit_sha=str(data.get("merge_commit_sha") or ""),
+        merged_at=str(data.get("merged_at") or ""),
+        url=str(data.get("html_url") or ""),
+    )
+
+
+def _artifact(data: Any) -> ArtifactRef:
+    if not isinstance(data, dict) or not isinstance(data.get("id"), int):
+        raise GitHubError("GitHub answered an artifact without an id")
+    run = data.get("workflow_run") if isinstance(data.get("workflow_run"), dict) else {}
+    return ArtifactRef(
+        id=data["id"],
+        name=str(data.get("name") or ""),
+        head_sha=str((run or {}).get("head_sha") or ""),
+        run_id=int((run or {}).get("id") or 0),
+        expired=bool(data.get("expired")),
+        created_at=str(data.get("created_at") or ""),
+        size=int(data.get("size_in_bytes") or 0),
     )

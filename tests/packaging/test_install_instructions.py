@@ -78,6 +78,11 @@ def test_every_git_install_and_pre_commit_rev_names_the_tag_of_this_version() ->
         document = text(name)
         refs = [(m["url"], m["ref"]) for m in GIT_INSTALL.finditer(document)]
         refs += [(REPOSITORY, ref) for ref in HOOK_REV.findall(document)]
-        wrong += [(name, url, ref) for url, ref in refs if (url, ref) != expected]
+        # A ref made of a variable is the version a user asks for (action.yml's input).
+        wrong += [
+            (name, url, ref)
+            for url, ref in refs
+            if (url, ref) != expected and not (url == REPOSITORY and ref.startswith("v${"))
+        ]
 
     assert wrong == []
