@@ -17,8 +17,9 @@ from typing import Any
 
 import httpx
 import pytest
+from apply.served import Served
 from reliability.conftest import jhe  # noqa: F401  (the fixture, shared)
-from reliability.helpers import Served, token_for
+from reliability.helpers import token_for
 
 from jhe_sync.emulator import SEED_PASSWORD, create_app
 

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+from apply.served import Served
 from reliability.conftest import Run
-from reliability.helpers import Served
 
 from jhe_sync.errors import EXIT_OK, EXIT_REFUSED
 
@@ -239,6 +239,26 @@ def test_export_of_an_organization_without_patients_leaves_its_members_unmanaged
     assert "\n    patients:" not in text  # neither the organization's nor its studies'
     assert "ll_patient" not in text
     assert plan_is_empty(jhe, out)
+
+
+def test_a_saved_organization_plan_applies_and_one_made_stale_by_a_role_change_says_what_changed(
+    jhe: Jhe, mary: Served, spec: Spec, tmp_path: Path, exchange: httpx.Client
+) -> None:
+    path = spec(lifespan(victor="member"))
+    saved, later = tmp_path / "plan.json", tmp_path / "later.json"
+    assert jhe("plan", path, "--out", saved).code == EXIT_OK
+    assert jhe("plan", spec(lifespan(megan="viewer")), "--out", later).code == EXIT_OK
+
+    applied = jhe("apply", "--plan", saved, "--auto-approve")
+    stale = jhe("apply", "--plan", later, "--auto-approve", "--allow-destroy")
+
+    assert applied.code == EXIT_OK, applied.output
+    assert stale.code == EXIT_REFUSED, stale.output
+    assert "organization 20003: user 10004 viewer -> member" in stale.err
+    megan = next(
+        u for u in exchange.get("/api/v1/organizations/20003/users").json() if u["id"] == 10003
+    )
+    assert megan["role"] == "member"
 
 
 # -- helpers -------------------------------------------------------------------------------

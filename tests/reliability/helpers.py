@@ -1,7 +1,7 @@
 """What the reliability tests share: the emulator's database as a value, the seeded
 secrets and personal data to look for, a WSGI middleware that spoils chosen answers,
-and the emulator served over real HTTP (``Served``, also used by the end-to-end tests
-of organizations).
+and a token for a seeded user's API client (the emulator over real HTTP is
+``apply.served.Served``).
 
 The CLI runner (``jhe``) and the local exchange fixtures are in ``conftest.py``.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import sqlite3
-import threading
 from collections.abc import Callable, Iterable
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -21,7 +20,6 @@ from urllib.parse import parse_qsl, urlencode
 
 import httpx
 
-from jhe_sync.emulator import serve
 from jhe_sync.emulator.seed import SEED_PASSWORD, USERS
 
 WSGIApp = Callable[..., Iterable[bytes]]
@@ -275,32 +273,6 @@ class Spoiling:
         headers.append(("Content-Length", str(len(answer.body))))
         start_response(f"{answer.status} Spoiled", headers)
         return [answer.body]
-
-
-class Served:
-    """``serve()`` on a free loopback port in a thread; stopped and joined on close."""
-
-    def __init__(self, db: Path) -> None:
-        self.stop = threading.Event()
-        bound = threading.Event()
-        self.url = ""
-
-        def ready(host: str, port: int) -> None:
-            self.url = f"http://{host}:{port}"
-            bound.set()
-
-        self._thread = threading.Thread(
-            target=serve,
-            kwargs={"port": 0, "db": str(db), "ready": ready, "stop": self.stop},
-            daemon=True,
-        )
-        self._thread.start()
-        assert bound.wait(10), "the emulator did not start"
-
-    def close(self) -> None:
-        self.stop.set()
-        self._thread.join(10)
-        assert not self._thread.is_alive(), "the emulator did not stop"
 
 
 def token_for(client: httpx.Client, client_id: str = "manager_mary") -> str:

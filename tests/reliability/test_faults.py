@@ -27,10 +27,11 @@ from typing import Any
 
 import pytest
 from apply.helpers import ALLOW_ALL
+from apply.served import Served
 
 from jhe_sync.apply import apply_plan
 from jhe_sync.apply.results import ApplyResult, ChangeResult, Outcome
-from jhe_sync.emulator import FaultConfig, create_app, serve
+from jhe_sync.emulator import FaultConfig, create_app
 from jhe_sync.emulator.app import EmulatorApp
 from jhe_sync.emulator.seed import STUDIES
 from jhe_sync.errors import JheSyncError
@@ -434,37 +435,6 @@ def test_a_stop_during_a_write_lets_it_finish_and_sends_no_other(seed: int, scri
 
 
 # -- Ctrl-C on the command line ----------------------------------------------------------
-
-
-class Served:
-    """``serve()`` on a free loopback port in a thread, with latency; stopped on close."""
-
-    def __init__(self, db: Path, latency_ms: float) -> None:
-        self.stop = threading.Event()
-        bound = threading.Event()
-        self.url = ""
-
-        def ready(host: str, port: int) -> None:
-            self.url = f"http://{host}:{port}"
-            bound.set()
-
-        self._thread = threading.Thread(
-            target=serve,
-            kwargs={
-                "port": 0,
-                "db": str(db),
-                "faults": FaultConfig(latency_ms=latency_ms),
-                "ready": ready,
-                "stop": self.stop,
-            },
-            daemon=True,
-        )
-        self._thread.start()
-        assert bound.wait(10), "the emulator did not start"
-
-    def close(self) -> None:
-        self.stop.set()
-        self._thread.join(10)
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])

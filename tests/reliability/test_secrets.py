@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from apply.served import Served
 
 from jhe_sync.emulator import SEED_PASSWORD, create_app
 from jhe_sync.emulator.seed import USERS
@@ -28,7 +29,6 @@ from reliability.helpers import (
     MARYS_APPLICATION,
     PERSONAL_DATA,
     Answer,
-    Served,
     Spoiling,
     link_marys_client,
     token_for,
