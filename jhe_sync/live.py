@@ -28,6 +28,10 @@ class Caller:
     id: int
     email: str
     is_superuser: bool = False
+    practitioner_of: frozenset[int] | None = None
+    """For a superuser, the organizations it is a practitioner of (``/users/organizations``),
+    when read: the exchange shows a superuser every organization with the role
+    ``super_user``, yet shows it the patients and enrollments of these only."""
 
 
 NO_CALLER = Caller(id=0, email="")
@@ -238,6 +242,16 @@ class Live:
         if family == "organization-patients":
             return sorted(self.members(organization_id))
         raise KeyError(family)
+
+    def sees_patients_of(self, organization_id: int) -> bool:
+        """Whether the exchange shows the caller an organization's patients and its studies'
+        enrollments: only to its practitioners (any role), a superuser too. A superuser
+        whose organizations were not read is taken to see them (nothing tells otherwise)."""
+        if self.caller.is_superuser:
+            member_of = self.caller.practitioner_of
+            return member_of is None or organization_id in member_of
+        organization = self.organizations.get(organization_id)
+        return organization is not None and organization.role is not None
 
     def study_fingerprint(self, study_id: int) -> str:
         """A digest of everything read about one study (``study_record``)."""

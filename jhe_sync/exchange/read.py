@@ -97,6 +97,13 @@ def read_caller(exchange: Exchange) -> Caller:
     return parse.caller(exchange.get(path), f"GET {path}")
 
 
+def read_practitioner_organizations(exchange: Exchange) -> frozenset[int]:
+    """The organizations the caller is a practitioner of (``GET /users/organizations``, a
+    bare list; its ``currentUserRole`` is always null, 013)."""
+    path = f"{API}/users/organizations"
+    return frozenset(parse.organizations(exchange.get(path), f"GET {path}"))
+
+
 def read_organizations(exchange: Exchange) -> dict[int, Organization]:
     """Every organization, each with the caller's role in it."""
     path = f"{API}/organizations"

@@ -271,26 +271,36 @@ class PatientFinder:
         return self._emails
 
     def find_email(self, email: str) -> int:
-        return self._one(self._emails.get(email.strip().casefold(), []), f"e-mail {email}")
+        return self._one(
+            self._emails.get(email.strip().casefold(), []),
+            f"e-mail {email}",
+            "no patient has this e-mail on the exchange (it was looked up in every "
+            "organization); check it, or create the patient in the study's organization first",
+        )
 
     def find_identifier(self, system: str, value: str) -> int:
-        return self._one(self._identifiers.get((system, value), []), f"identifier {system}|{value}")
+        return self._one(
+            self._identifiers.get((system, value), []),
+            f"identifier {system}|{value}",
+            "no patient of the organizations whose patients the caller can see has it; the "
+            "exchange has no lookup of identifiers across organizations, so the patient may "
+            "exist where the caller has no role: check the identifier, and refer to a "
+            "patient of another organization by e-mail or id rather than create them again",
+        )
 
     def find_id(self, patient_id: int) -> int:
         return self._one(
-            [patient_id] if patient_id in self.live.patients else [], f"id {patient_id}"
+            [patient_id] if patient_id in self.live.patients else [],
+            f"id {patient_id}",
+            "no patient has this id on the exchange; check it",
         )
 
     @staticmethod
-    def _one(found: list[int], what: str) -> int:
+    def _one(found: list[int], what: str, advice: str) -> int:
         if len(found) == 1:
             return found[0]
         if not found:
-            raise Unresolved(
-                f"no patient with {what} was found in the organizations read or by a global "
-                "lookup; check it, or create the patient (and add them to the study's "
-                "organization) first"
-            )
+            raise Unresolved(f"no patient with {what} was found: {advice}")
         ids = ", ".join(f"#{i}" for i in sorted(found))
         raise Unresolved(
             f"{len(found)} patients have {what} ({ids}); refer to the patient by id instead"

@@ -412,11 +412,14 @@ def study_body(
 
 @dataclass(frozen=True)
 class UnmanagedStudy:
-    """A live study in a managed organization that no spec entry lists."""
+    """A live study that no spec entry lists: in an organization the spec manages, or in
+    one it does not mention where the caller may write (``organization_in_spec`` False:
+    an entry dropped with its organization, say from a ``for_each``, shows up there)."""
 
     id: int
     name: str
     organization_id: int
+    organization_in_spec: bool = True
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,13 @@ def diff(resolved: Resolved, live: Live) -> Plan:
     unmanaged: list[UnmanagedStudy] = []
     pruned: list[int] = []
     for other in sorted(live.studies.values(), key=lambda s: s.id):
-        if other.id in matched or other.organization_id not in resolved.managed_organization_ids:
+        if other.id in matched:
+            continue
+        if other.organization_id not in resolved.managed_organization_ids:
+            if other.organization_id in live.read_organization_ids:
+                # A writable organization the spec does not mention: its studies are
+                # shown, so that an entry dropped with its organization is noticed.
+                unmanaged.append(UnmanagedStudy(other.id, other.name, other.organization_id, False))
             continue
         if other.organization_id in doomed:
             continue  # deleted with its organization: the deletion's impact names it

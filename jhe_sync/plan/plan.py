@@ -186,8 +186,8 @@ class Plan:
         if self.unmanaged:
             count = len(self.unmanaged)
             return (
-                f"{NO_CHANGES[:-1]}; {plural(count, 'live study')} in its organizations "
-                f"{'is' if count == 1 else 'are'} not in it (unmanaged, left alone)."
+                f"{NO_CHANGES[:-1]}; {plural(count, 'live study')} it does not list "
+                f"{'is' if count == 1 else 'are'} left alone (unmanaged)."
             )
         return NO_CHANGES
 
@@ -208,6 +208,15 @@ class Plan:
         for change in self.changes:
             groups.setdefault(change.key, []).append(change)
         return groups
+
+    def unmanaged_in_spec(self) -> tuple[UnmanagedStudy, ...]:
+        """Live studies no entry lists, in the organizations the spec manages."""
+        return tuple(u for u in self.unmanaged if u.organization_in_spec)
+
+    def unmanaged_elsewhere(self) -> tuple[UnmanagedStudy, ...]:
+        """Live studies in organizations the spec does not mention, where the caller may
+        write: where a study whose entry was dropped with its organization shows up."""
+        return tuple(u for u in self.unmanaged if not u.organization_in_spec)
 
     def subjects(self) -> dict[str, str]:
         """What each key of the plan's changes names: ``study`` or ``organization``."""
@@ -253,7 +262,12 @@ class Plan:
             "changes": [change.to_dict() for change in self.changes],
             "warnings": [{"key": w.key, "message": w.message} for w in self.warnings],
             "unmanaged": [
-                {"id": u.id, "name": u.name, "organization_id": u.organization_id}
+                {
+                    "id": u.id,
+                    "name": u.name,
+                    "organization_id": u.organization_id,
+                    "organization_in_spec": u.organization_in_spec,
+                }
                 for u in self.unmanaged
             ],
             "managed_objects": self.managed_objects,

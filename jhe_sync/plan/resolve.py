@@ -161,15 +161,26 @@ def _resolve_study(
             location, path = spec.locate("organization"), study_path(spec, "organization")
             problems.append(Problem(error.message, location, path))
     present = spec.state == "present"
+    hidden = (
+        present
+        and spec.patients is not None
+        and organization_id is not None
+        and not live.sees_patients_of(organization_id)
+    )
+    if hidden:
+        assert organization_id is not None
+        problems.append(_patients_hidden(spec, live, organization_id))
     refs = {
         link.kind: found
         for link in LINKS
-        if present and (found := lists.resolve(spec, link, problems)) is not None
+        if present
+        and not (hidden and link is PATIENTS)
+        and (found := lists.resolve(spec, link, problems)) is not None
     }
     if planned is not None:
         # In an organization this plan creates: no live study can be it yet.
         return ResolvedStudy(spec, None, Match(None), refs, organization_key=planned.key)
-    if organization_id is None:
+    if organization_id is None or hidden:
         return None
     if organization_id not in live.read_organization_ids:
         problems.append(_not_read(organization_id, spec.origin, f"studies[{spec.key}]"))
@@ -262,6 +273,38 @@ def _resolve_list(
             continue
         refs.setdefault(found, Ref(found, label, position))
     return tuple(refs.values())
+
+
+def _patients_hidden(spec: StudySpec, live: Live, organization_id: int) -> Problem:
+    """The caller cannot see an organization's patients, so an entry's patients can be
+    neither found nor compared with who is enrolled: say why, before anything about a
+    patient (a patient "not found" here may well exist, and must not be created again)."""
+    organization = live.organizations.get(organization_id)
+    where = f'"{organization.name}" ({organization_id})' if organization else str(organization_id)
+    caller = live.caller
+    if caller.is_superuser:
+        who = (
+            f"the caller ({caller.email}) is a superuser but not a practitioner of "
+            f"organization {where}"
+        )
+        fix = (
+            "plan the patients with the credentials of a manager or member of the "
+            "organization, or leave patients out of this entry for this caller (its other "
+            "changes plan and apply as a superuser)"
+        )
+    else:
+        who = f"the caller ({caller.email}) has no role in organization {where}"
+        fix = (
+            "ask a manager of the organization for a role (member or manager, to apply), "
+            "or run with credentials that have one"
+        )
+    return Problem(
+        f"{who}: the exchange shows an organization's patients and its studies' "
+        "enrollments only to its practitioners, so who this entry lists and who is "
+        f"enrolled cannot be told, and its patients cannot be planned; {fix}",
+        spec.locate("patients"),
+        study_path(spec, "patients"),
+    )
 
 
 def _not_read(org_id: int, origin: SourceLocation | None, path: str) -> Problem:

@@ -75,6 +75,7 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
                 id=_get(item, "id", int, f"unmanaged[{i}]"),
                 name=_get(item, "name", str, f"unmanaged[{i}]"),
                 organization_id=_get(item, "organization_id", int, f"unmanaged[{i}]"),
+                organization_in_spec=item.get("organization_in_spec", True) is not False,
             )
             for i, item in enumerate(_get(data, "unmanaged", list, "plan"))
         ),

@@ -9,6 +9,8 @@ The order is fixed by what each read needs to know:
 
 1. who the caller is, the organizations (with the caller's role) and the catalogues
    the spec refers to (scopes, data sources, clients, organization types), all at once;
+   for a superuser when the spec lists patients, the organizations it is a practitioner
+   of (the only ones whose patients the exchange shows it);
 2. the studies of each organization the spec touches, the patients of each
    organization whose studies or entry list patients, the practitioners' roles of each
    organization whose entry lists practitioners (and all three for every organization
@@ -44,10 +46,12 @@ from jhe_sync.exchange.read import (
     read_organization_types,
     read_organizations,
     read_patient,
+    read_practitioner_organizations,
     read_scopes,
     read_study_fields,
 )
 from jhe_sync.identity import OrganizationFinder, StudyIndex, identify
+from jhe_sync.identity.lookup import ROOT_ORGANIZATION_TYPE
 from jhe_sync.identity.organization import OrganizationMatch
 from jhe_sync.live import Live, Patient, Study
 from jhe_sync.resources import CLIENTS, DATA_SOURCES, LINKS, PATIENTS, SCOPES, Link
@@ -102,9 +106,12 @@ def _read_live(
     data_sources = pool.submit(read_data_sources, exchange) if DATA_SOURCES in managed else None
     clients = pool.submit(read_clients, exchange) if CLIENTS in managed else None
     types = pool.submit(read_organization_types, exchange) if types_needed(desired) else None
-    live = Live(
-        caller=caller.result(), organizations=organizations.result(), exchange=exchange.name
-    )
+    who = caller.result()
+    if who.is_superuser and PATIENTS in managed:
+        # The exchange shows a superuser every organization (role super_user) but the
+        # patients and enrollments only of those it is a practitioner of (one read).
+        who = replace(who, practitioner_of=read_practitioner_organizations(exchange))
+    live = Live(caller=who, organizations=organizations.result(), exchange=exchange.name)
     matches = organization_matches(desired, live)
     wants = _wants(desired, live, matches)
 
@@ -202,6 +209,14 @@ def _wants(desired: Desired, live: Live, matches: list[OrganizationMatch]) -> _W
     wants.patient_organizations |= reads.patients
     wants.role_organizations |= reads.roles
     wants.doomed_organizations |= reads.doomed
+    # Every organization the caller may write in, mentioned or not (one read each): a
+    # study whose entry went with its organization (a site dropped from a for_each)
+    # would otherwise be forgotten, and a plan would say nothing is left to do.
+    wants.organizations |= {
+        org.id
+        for org in live.organizations.values()
+        if org.type != ROOT_ORGANIZATION_TYPE and live.can_write(org.id)
+    }
     return wants
 
 

@@ -392,8 +392,17 @@ def test_a_live_study_no_entry_lists_is_unmanaged_and_left_alone():
     assert kinds(plan.changes) == [ChangeKind.CREATE_STUDY]
 
 
-def test_studies_of_organizations_the_spec_does_not_touch_are_not_listed():
+def test_studies_of_organizations_the_spec_does_not_mention_are_listed_apart_when_read():
+    # The read stage lists the studies of every organization where the caller may write.
     live = make_live(live_study(30005, "Pulse", organization=20007), read=[LIFESPAN, 20007])
+
+    assert build_plan(desired(spec()), live).unmanaged == (
+        UnmanagedStudy(30005, "Pulse", 20007, organization_in_spec=False),
+    )
+
+
+def test_studies_of_organizations_that_were_not_read_are_not_listed():
+    live = make_live(live_study(30005, "Pulse", organization=20007), read=[LIFESPAN])
 
     assert build_plan(desired(spec()), live).unmanaged == ()
 

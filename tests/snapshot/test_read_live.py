@@ -52,7 +52,18 @@ SMALL_ESTATE = desired(
 )
 
 
-def test_a_snapshot_of_a_small_estate_makes_exactly_these_nine_requests(
+OTHER_WRITABLE = 2
+"""The studies of 20001 and 20002: manager_mary may write there and the specs below name
+neither; every writable organization is read, so that a study whose entry went with its
+organization shows up in the plan."""
+
+
+def studies_of(*organizations: int) -> Counter[str]:
+    """The study list reads of organizations read only because the caller may write there."""
+    return Counter({f"GET /api/v1/organizations/{o}/studies": 1 for o in organizations})
+
+
+def test_a_snapshot_of_a_small_estate_makes_exactly_these_eleven_requests(
     emulator: Any, scripted: Any, connect: Connect
 ) -> None:
     app = scripted(emulator)
@@ -65,13 +76,15 @@ def test_a_snapshot_of_a_small_estate_makes_exactly_these_nine_requests(
             "GET /api/v1/organizations": 1,
             "GET /api/v1/data_sources/all_scopes": 1,
             "GET /api/v1/data_sources": 1,
+            "GET /api/v1/organizations/20001/studies": 1,
+            "GET /api/v1/organizations/20002/studies": 1,
             "GET /api/v1/organizations/20003/studies": 1,
             "GET /api/v1/patients": 1,
             "GET /api/v1/studies/30001/scope_requests": 1,
             "GET /api/v1/studies/30001/data_sources": 1,
         }
     )
-    assert len(app.seen) == 9
+    assert len(app.seen) == 11
 
 
 def create_studies(exchange: Exchange, count: int, *, linked: bool) -> list[str]:
@@ -101,8 +114,9 @@ def fully_managed(names: list[str]) -> Desired:
     )
 
 
-FIXED_READS = 8
-"""token, profile, organizations, 3 catalogues, the studies and patients of 20003."""
+FIXED_READS = 8 + OTHER_WRITABLE
+"""token, profile, organizations, 3 catalogues, the studies and patients of 20003, and
+the studies of the other organizations where the caller may write."""
 
 
 @pytest.mark.parametrize("studies", [1, 3, 6])
@@ -150,7 +164,7 @@ def test_a_study_costs_one_read_per_managed_set_besides_enrollments_or_one_for_t
     )
     catalogues = sum(field in managed for field in ("scope_requests", "data_sources", "clients"))
     organization_lists = 2 if "patients" in managed else 1
-    fixed = 3 + catalogues + organization_lists  # token, profile, organizations
+    fixed = 3 + catalogues + organization_lists + OTHER_WRITABLE  # token, profile, organizations
     assert len(app.seen) == fixed + reads_per_study * len(names)
 
 
@@ -203,7 +217,7 @@ def test_the_snapshot_holds_the_studies_links_and_patients_the_spec_needs(
     assert live.links[30002] == StudyLinks()
     assert live.data_sources[70001].supported_scope_ids == frozenset({50002, 50004})
     assert {40001, 40002} <= set(live.patients)
-    assert live.read_organization_ids == frozenset({20003})
+    assert live.read_organization_ids == frozenset({20001, 20002, 20003})  # every writable one
 
 
 def test_a_study_whose_spec_omits_patients_gets_no_enrollment_read(
@@ -231,7 +245,8 @@ def test_an_unknown_organization_is_left_to_the_resolver(
         connect(app), desired(study("x", "X", organization="No Such Lab", scope_requests=[]))
     )
     assert not app.requests("GET", "/api/v1/studies")
-    assert live.read_organization_ids == frozenset()
+    # (only the organizations where the caller may write, which the spec does not name)
+    assert live.read_organization_ids == frozenset({20001, 20002, 20003})
 
 
 def test_an_organization_path_names_the_organization_to_read(
@@ -239,24 +254,28 @@ def test_an_organization_path_names_the_organization_to_read(
 ) -> None:
     app = scripted(emulator)
     spec = desired(study("x", "X", organization="Planetary Research Institute/Lifespan Lab"))
-    live = read_live(connect(app), spec)
+    live = read_live(connect(app, client_id="member_megan"), spec)
     assert live.read_organization_ids == frozenset({20003})
 
 
 def test_a_pinned_study_outside_the_listed_organizations_is_read_by_id(
     emulator: Any, scripted: Any, connect: Connect
 ) -> None:
+    # three_org_tom may write in 20007 and 20008, and only view 20003: the studies of
+    # 20003 are not listed for him, so the pinned one is read by its id.
     exchange = connect(emulator)
     created = exchange.write(
         "POST",
         "/api/v1/studies",
-        {"name": "Parent study", "description": "d", "organization": 20001},
+        {"name": "Parent study", "description": "d", "organization": 20003},
     ).data["id"]
     app = scripted(emulator)
-    live = read_live(
-        connect(app), desired(study("p", "Parent study", id=created, scope_requests=[]))
+    entry = study(
+        "p", "Parent study", id=created, organization="Neptunian Pulse Lab", scope_requests=[]
     )
-    assert live.studies[created].organization_id == 20001
+    live = read_live(connect(app, client_id="three_org_tom"), desired(entry))
+    assert 20003 not in live.read_organization_ids
+    assert live.studies[created].organization_id == 20003
     assert app.requests("GET", f"/api/v1/studies/{created}")
     assert live.links[created].scope_ids == frozenset()
 
@@ -385,7 +404,7 @@ def test_an_organization_listing_practitioners_and_patients_costs_one_read_for_e
             "GET /api/v1/patients": 1,
             "GET /api/v1/users": 1,
         }
-    )
+    ) + studies_of(20001, 20002)
     assert live.organization_patient_ids[20003] == {40001, 40002}
     assert {u.email for u in live.users.values() if u} >= {"manager_mark@example.com"}
 
@@ -421,7 +440,7 @@ def test_a_new_organization_reads_the_types_and_its_practitioners_accounts_only(
             "GET /api/v1/organizations/types": 1,
             "GET /api/v1/users": 1,
         }
-    )
+    ) + studies_of(20001, 20002, 20003)
 
 
 def test_deleting_an_organization_reads_what_goes_with_it(
@@ -441,5 +460,5 @@ def test_deleting_an_organization_reads_what_goes_with_it(
             "GET /api/v1/studies/30001/patients": 1,
             "GET /api/v1/studies/30002/patients": 1,
         }
-    )
+    ) + studies_of(20001, 20002)
     assert {r.email for r in live.roles[20003]} >= {"member_megan@example.com"}

@@ -35,6 +35,7 @@ from jhe_sync.plan.plan import Plan
 from jhe_sync.plan.render.text import group_title
 from jhe_sync.plan.render.wording import (
     KEYS_SHOWN,
+    UNLISTED_HOW_TO,
     Detail,
     cascade_lines,
     change_details,
@@ -121,9 +122,25 @@ def render_markdown(
             [len(keys) for keys, _, _ in warnings],
         )
 
-    if plan.unmanaged:
-        listed = ", ".join(f"{escape(u.name)} (id {u.id})" for u in plan.unmanaged)
-        count = len(plan.unmanaged)
+    inside, elsewhere = plan.unmanaged_in_spec(), plan.unmanaged_elsewhere()
+    if elsewhere:
+        listed = ", ".join(
+            f"{escape(u.name)} (id {u.id}, {escape(plan.organization_label(u.organization_id))})"
+            for u in elsewhere
+        )
+        doc.section(
+            "\n### Not in the spec\n\n",
+            "studies not in the spec",
+            [
+                f"{plural(len(elsewhere), 'live study')} in organizations the spec does not "
+                f"mention, where the caller may write, left alone: {listed}. "
+                f"{escape(UNLISTED_HOW_TO)}\n"
+            ],
+            [len(elsewhere)],
+        )
+    if inside:
+        listed = ", ".join(f"{escape(u.name)} (id {u.id})" for u in inside)
+        count = len(inside)
         doc.section(
             "",
             "unmanaged note",

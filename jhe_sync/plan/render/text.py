@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import IO
 
-from jhe_sync.plan.change import Change, Refusal
+from jhe_sync.plan.change import Change, Refusal, UnmanagedStudy
 from jhe_sync.plan.plan import Plan
 from jhe_sync.plan.render.wording import (
     KEYS_SHOWN,
+    UNLISTED_HOW_TO,
     Detail,
     change_details,
     describe,
@@ -67,18 +68,25 @@ def render_text(
         for keys, noun, message in warning_groups(plan.warnings, plan.subjects()):
             lines.add(f"  ! {keys_text(keys, KEYS_SHOWN, noun)}: {message}", "warning")
         lines.add("")
-    if plan.unmanaged:
-        count = len(plan.unmanaged)
+    inside, elsewhere = plan.unmanaged_in_spec(), plan.unmanaged_elsewhere()
+    if inside:
+        count = len(inside)
         lines.add(
             f"Unmanaged: {plural(count, 'live study')} in the managed organizations "
             f"{'is' if count == 1 else 'are'} not in the spec and left alone:",
             "note",
         )
-        for study in plan.unmanaged:
-            lines.add(
-                f'  "{study.name}" (id {study.id}, {plan.organization_label(study.organization_id)})',
-                "note",
-            )
+        _unmanaged_lines(lines, plan, inside)
+        lines.add("")
+    if elsewhere:
+        count = len(elsewhere)
+        lines.add(
+            f"Not in the spec: {plural(count, 'live study')} in organizations the spec does "
+            "not mention, where the caller may write (left alone):",
+            "warning",
+        )
+        _unmanaged_lines(lines, plan, elsewhere)
+        lines.add(f"  {UNLISTED_HOW_TO}", "warning")
         lines.add("")
     lines.add(plan.summary(), "header")
     if refusals:
@@ -102,6 +110,14 @@ def group_title(key: str, first: Change, plan: Plan) -> str:
     if first.parent_id is not None:
         return f'organization "{key}" (new, under {plan.organization_label(first.parent_id)})'
     return f'organization "{key}" (new, under new organization "{first.parent_key}")'
+
+
+def _unmanaged_lines(lines: _Lines, plan: Plan, studies: tuple[UnmanagedStudy, ...]) -> None:
+    for study in studies:
+        lines.add(
+            f'  "{study.name}" (id {study.id}, {plan.organization_label(study.organization_id)})',
+            "note",
+        )
 
 
 def _change_lines(lines: _Lines, change: Change) -> None:

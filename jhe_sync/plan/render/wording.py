@@ -304,3 +304,11 @@ def refusal_lines(refusals: Iterable[Refusal], limit: int | None = None) -> list
         else:
             lines.append(f"{keys_text(keys, limit, subject)}: {what}{refusal.advice(None)}")
     return lines
+
+
+UNLISTED_HOW_TO = (
+    "An entry dropped from the spec (a site removed from a for_each, say) leaves its study "
+    "here. To keep one managed, add its entry again (jhe-sync export --study ID writes "
+    "it); to delete it, add that entry with state: absent."
+)
+"""What to do about a live study in an organization the spec no longer mentions."""
